@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# gates.sh - the kernel norms every patch of series/ must meet, checked with
+# the kernel's own tools:
+#
+#   checkpatch  scripts/checkpatch.pl --strict is clean on every patch
+#   bisect      every commit builds on its own: the KVM objects
+#               (make arch/x86/kvm/, which also builds virt/kvm) when it
+#               touches the kernel, the KVM selftests when it touches them
+#   sparse      make C=2 arch/x86/kvm/ reports nothing new against the base
+#   coccicheck  make coccicheck MODE=report reports nothing new against the
+#               base on the .c files the series touches
+#   cross       virt/kvm and arch/arm64/kvm build for arm64 at HEAD
+#
+# Each gate prints one "PASS gate" or "FAIL gate: why" line on stdout; logs
+# stay in $BUILD/gates/.  The tree is walked with git checkout and put back
+# on its branch at the end, so it must be clean.
+#
+# Usage: gates.sh [GATE...]   (default: all, in the order above)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+logs=$BUILD/gates
+failed=0
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+git_t() { git -C "$TREE" "$@"; }
+
+kmake() {
+	make -C "$TREE" O="$KBUILD" -j"$JOBS" CC="$(kcc)" "$@"
+}
+
+# Kernel files are everything but the selftests and the documentation.
+touches_kernel() {
+	git_t diff-tree --no-commit-id --name-only -r "$1" |
+		grep -qvE '^(tools/|Documentation/)'
+}
+
+touches_selftests() {
+	git_t diff-tree --no-commit-id --name-only -r "$1" | grep -q '^tools/testing/selftests/kvm/'
+}
+
+# The .c files the series changes and that exist at HEAD.
+touched_c_files() {
+	git_t diff --name-only --diff-filter=AM base HEAD -- '*.c'
+}
+
+gate_checkpatch() {
+	local p bad=""
+
+	for p in $(series_patches); do
+		"$TREE/scripts/checkpatch.pl" --strict -q --no-tree "$p" \
+			>"$logs/checkpatch-${p##*/}.log" 2>&1 || bad+=" ${p##*/}"
+	done
+	if [ -z "$bad" ]; then
+		pass "checkpatch --strict ($(series_patches | wc -l) patches)"
+	else
+		fail checkpatch "not clean:$bad (logs in $logs)"
+	fi
+}
+
+# Sparse's warnings without line numbers, which move when code moves.
+sparse_warnings() {
+	grep -E ': (warning|error):' "$1" | sed -E 's/:[0-9]+:[0-9]+:/:/' | sort
+}
+
+sparse_run() {
+	kmake C=2 arch/x86/kvm/ >"$logs/sparse-$1.log" 2>&1 ||
+		{ echo "build failed, see $logs/sparse-$1.log"; return 1; }
+}
+
+# Walk base..HEAD: sparse at the base, a build at every commit, sparse at
+# HEAD.
+gate_bisect_sparse() {
+	local c n=0 bad="" branch new sobj=$BUILD/ksft-obj-gate
+
+	branch=$(git_t symbolic-ref -q --short HEAD) || branch=$(git_t rev-parse HEAD)
+	"$TOP/scripts/kernel.sh" config || { fail bisect "the kernel config failed"; return; }
+	mkdir -p "$sobj"
+	git_t checkout -q --detach base
+	sparse_run base >/dev/null || { fail sparse "the base does not build"; git_t checkout -q "$branch"; return; }
+	make -C "$TREE" O="$sobj" headers >"$logs/bisect-headers.log" 2>&1
+	for c in $(git_t rev-list --reverse base.."$branch"); do
+		n=$((n + 1))
+		git_t checkout -q "$c"
+		if touches_kernel "$c" && ! kmake arch/x86/kvm/ >"$logs/bisect-$n.log" 2>&1; then
+			bad+=" $n:$(git_t log -1 --format=%s "$c")"
+			continue
+		fi
+		if touches_selftests "$c" &&
+		   ! make -C "$TREE/tools/testing/selftests" O="$sobj" TARGETS=kvm -j"$JOBS" \
+			>>"$logs/bisect-$n.log" 2>&1; then
+			bad+=" $n:$(git_t log -1 --format=%s "$c")"
+		fi
+	done
+	git_t checkout -q "$branch"
+	if [ -z "$bad" ]; then
+		pass "bisect ($n commits build: arch/x86/kvm/ and the KVM selftests)"
+	else
+		fail bisect "these commits do not build on their own:$bad (logs: $logs/bisect-N.log)"
+	fi
+
+	sparse_run head >/dev/null || { fail sparse "HEAD does not build"; return; }
+	new=$(comm -13 <(sparse_warnings "$logs/sparse-base.log") <(sparse_warnings "$logs/sparse-head.log"))
+	if [ -z "$new" ]; then
+		pass "sparse (C=2 arch/x86/kvm/: $(sparse_warnings "$logs/sparse-head.log" | wc -l) warnings, none new)"
+	else
+		printf '%s\n' "$new" >"$logs/sparse-new.log"
+		fail sparse "new warnings against the base: $(head -1 <<<"$new") (all: $logs/sparse-new.log)"
+	fi
+}
+
+cocci_run() {
+	local f
+
+	for f in $(touched_c_files); do
+		[ -f "$TREE/$f" ] || continue
+		make -C "$TREE" O="$KBUILD" coccicheck MODE=report M="$f" 2>/dev/null |
+			grep -E '^[^ ]+:[0-9]+:' | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/'
+	done | sort
+}
+
+gate_coccicheck() {
+	local branch new
+
+	branch=$(git_t symbolic-ref -q --short HEAD) || branch=$(git_t rev-parse HEAD)
+	git_t checkout -q --detach base
+	cocci_run >"$logs/cocci-base.log"
+	git_t checkout -q "$branch"
+	cocci_run >"$logs/cocci-head.log"
+	new=$(comm -13 "$logs/cocci-base.log" "$logs/cocci-head.log")
+	if [ -z "$new" ]; then
+		pass "coccicheck ($(touched_c_files | wc -l) touched files, nothing new)"
+	else
+		printf '%s\n' "$new" >"$logs/cocci-new.log"
+		fail coccicheck "new reports against the base: $(head -1 <<<"$new") (all: $logs/cocci-new.log)"
+	fi
+}
+
+gate_cross() {
+	local o=$BUILD/kbuild-arm64 log=$BUILD/gates/cross-arm64.log
+	local cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+
+	command -v aarch64-linux-gnu-gcc >/dev/null ||
+		{ fail cross "aarch64-linux-gnu-gcc is missing; run 'make setup'"; return; }
+	{
+		make -C "$TREE" O="$o" "${cross[@]}" defconfig &&
+		grep -qx 'CONFIG_KVM=y' "$o/.config" &&
+		make -C "$TREE" O="$o" "${cross[@]}" -j"$JOBS" CC="$(kcc | sed 's/gcc$/aarch64-linux-gnu-gcc/')" arch/arm64/kvm/
+	} >"$log" 2>&1 || { fail cross "arm64: arch/arm64/kvm/ (with virt/kvm) does not build; see $log"; return; }
+	pass "cross (arm64: arch/arm64/kvm/ with virt/kvm builds)"
+}
+
+main() {
+	local g
+
+	mkdir -p "$logs"
+	[ -d "$TREE/.git" ] || die "no tree at $TREE; run 'make tree'"
+	[ -z "$(git_t status --porcelain --untracked-files=no)" ] ||
+		die "$TREE has uncommitted edits; the gates check out every commit, so commit first"
+	for g in "${@:-checkpatch bisect_sparse coccicheck cross}"; do
+		for g in $g; do
+			"gate_$g"
+		done
+	done
+	return $((failed > 0))
+}
+
+main "$@"

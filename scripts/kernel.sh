@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kernel.sh - configure and build the kernel in $TREE into $KBUILD (O=).
+#
+# The configuration is x86_64_defconfig merged, with the kernel's own
+# scripts/kconfig/merge_config.sh, with kernel/configs/kvm_guest.config, the
+# KVM selftests' config and the fragments in config/.  Every option the
+# fragments ask for must survive "make olddefconfig"; config/not-applicable
+# lists the few that cannot on x86, with the reason.  A dropped option is an
+# error.
+#
+# Usage: kernel.sh [config|build]   (default: both)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+# Extra fragments, e.g. config/debug.config, come from KCONFIG_EXTRA.
+fragments() {
+	echo "$TREE/kernel/configs/kvm_guest.config"
+	echo "$TREE/tools/testing/selftests/kvm/config"
+	echo "$TOP/config/dax.config"
+	echo "$TOP/config/harness.config"
+	for f in ${KCONFIG_EXTRA:-}; do
+		echo "$TOP/$f"
+	done
+}
+
+# Options that are requested but not applicable on x86_64, one per line:
+# "CONFIG_FOO  reason".
+not_applicable() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/config/not-applicable" | awk '{print $1}'
+}
+
+verify_config() {
+	local opt name missing=0 skip
+
+	skip=$(not_applicable)
+	while read -r opt; do
+		name=${opt%%=*}
+		case $opt in
+		"# CONFIG_"*" is not set")
+			name=${opt#\# }; name=${name%% *}
+			grep -q "^$name=" "$KBUILD/.config" || continue ;;
+		CONFIG_*)
+			grep -qx -- "$opt" "$KBUILD/.config" && continue ;;
+		*) continue ;;
+		esac
+		grep -qx -- "$name" <<<"$skip" && continue
+		say "error: $opt was requested but the final .config has: $(grep -E "^$name=|^# $name is not set" "$KBUILD/.config" || echo "(absent)")"
+		missing=1
+	done < <(fragments | xargs cat)
+	[ $missing = 0 ] ||
+		die "the kernel config dropped requested options (see above); check their dependencies with 'make O=$KBUILD menuconfig'"
+}
+
+configure() {
+	local stamp=$KBUILD/.kvm-dax-config want
+
+	mkdir -p "$KBUILD"
+	want=$( (fragments | xargs cat; cat "$TOP/config/not-applicable"; tree_version "$TREE") | sha256sum)
+	if [ -f "$KBUILD/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+		return 0
+	fi
+	say "configuring $KBUILD"
+	make -s -C "$TREE" O="$KBUILD" x86_64_defconfig
+	# shellcheck disable=SC2046
+	"$TREE/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" $(fragments) \
+		>"$KBUILD/merge_config.log" 2>&1 ||
+		die "merge_config.sh failed; see $KBUILD/merge_config.log"
+	make -s -C "$TREE" O="$KBUILD" olddefconfig
+	verify_config
+	echo "$want" >"$stamp"
+}
+
+build() {
+	local log=$KBUILD/build.log
+
+	say "building bzImage in $KBUILD ($(kcc), -j$JOBS)"
+	if ! make -s -C "$TREE" O="$KBUILD" -j"$JOBS" CC="$(kcc)" bzImage >"$log" 2>&1; then
+		grep -m5 -E 'error:|Error [0-9]' "$log" >&2 || tail -n 20 "$log" >&2
+		die "the kernel build failed; full log: $log"
+	fi
+	cp "$KBUILD/.config" "$BUILD/kernel.config"
+}
+
+case ${1:-all} in
+config) configure ;;
+build) build ;;
+all) configure; build ;;
+*) die "usage: kernel.sh [config|build]" ;;
+esac

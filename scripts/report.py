@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# report.py - turn the guest's serial log into results.
+#
+# The guest prints its TAP through /dev/kmsg with the prefix "kvm-dax: ", so
+# the serial log interleaves the TAP and the kernel's own messages in the
+# order they happened.  This script takes the TAP back out into
+# results.ktap, parses it with the kernel's own KTAP parser
+# (tools/testing/kunit/kunit_parser.py), attributes every kernel splat to
+# the test that was running, and writes a per-test log, a JUnit XML file and
+# a summary table that ends in "N passed, N failed, N skipped".
+#
+# Exit status: 0 when every planned test passed or skipped and the log is
+# clean, 1 otherwise.
+import argparse
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+PREFIX = 'kvm-dax: '
+# What counts as a kernel splat.  Each is a failure of the running test.
+SPLAT = re.compile(r'(WARNING:|BUG:|Oops|general protection fault|kernel BUG at|'
+		   r'Kernel panic|KASAN:|UBSAN:|possible circular locking|'
+		   r'possible recursive locking|inconsistent lock state|'
+		   r'suspicious RCU usage|refcount_t:|INFO: task .* blocked|'
+		   r'rcu: INFO: .* detected stall|kmemleak: .* new suspected memory leaks)')
+TEST_START = re.compile(r'^# selftests: kvm-dax: (\S+)$')
+TEST_RESULT = re.compile(r'^(ok|not ok) \d+ selftests: kvm-dax: (\S+)(.*)$')
+
+
+def parse_args():
+	p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+	p.add_argument('--results', required=True, help='results directory (serial.log in it)')
+	p.add_argument('--tree', required=True, help='kernel tree, for tools/testing/kunit')
+	p.add_argument('--planned', required=True, help="the kselftest-list.txt the guest ran")
+	p.add_argument('--skiplist', required=True, help='tests/skiplist')
+	p.add_argument('--vm-status', type=int, default=0, help="vm.sh's exit code")
+	p.add_argument('--base', default='unknown', help='base version, for the header')
+	p.add_argument('--expect-pmem', type=int, default=1, help='fail when pmem set-up failed')
+	return p.parse_args()
+
+
+def read_skiplist(path):
+	skips = {}
+	for line in open(path):
+		line = line.strip()
+		if line and not line.startswith('#'):
+			name, reason = line.split(None, 1)
+			skips[name] = reason
+	return skips
+
+
+class Entry:
+	def __init__(self, name):
+		self.name = name
+		self.status = 'not run'		# pass, fail, skip, timeout, crash, not run
+		self.detail = ''
+		self.log = []
+		self.splats = []
+
+
+def scan(serial, entries):
+	"""Split the serial log into per-test logs and KTAP lines."""
+	ktap, current, state = [], None, {'done': False, 'pmem': '', 'kernel': ''}
+	for raw in serial:
+		line = raw.rstrip('\n')
+		at = line.find(PREFIX)
+		if at >= 0:
+			tap = line[at + len(PREFIX):]
+			if tap.startswith('status='):
+				state['done'] = tap == 'status=done'
+				continue
+			if tap.startswith('pmem: '):
+				state['pmem'] += tap + '\n'
+				continue
+			if tap.startswith('kernel: '):
+				state['kernel'] = tap[len('kernel: '):]
+				continue
+			ktap.append(tap)
+			m = TEST_START.match(tap)
+			if m and m.group(1) in entries:
+				current = entries[m.group(1)]
+				current.status = 'crash'
+			if current:
+				current.log.append(tap)
+			m = TEST_RESULT.match(tap)
+			if m and current and m.group(2) == current.name:
+				current = None
+			continue
+		if current:
+			current.log.append(line)
+		if SPLAT.search(line):
+			where = current.name if current else '(outside any test)'
+			state.setdefault('splats', []).append((where, line.strip()))
+			if current:
+				current.splats.append(line.strip())
+	return ktap, state
+
+
+def apply_ktap(ktap, entries, tree, results):
+	"""Read each test's result with the kernel's KTAP parser."""
+	sys.path.insert(0, os.path.join(tree, 'tools/testing/kunit'))
+	import kunit_parser
+	import kunit_printer
+	with open(os.path.join(results, 'kunit-parse.log'), 'w') as out:
+		kunit_parser.stdout = kunit_printer.Printer(out)
+		top = kunit_parser.parse_run_tests(ktap)
+	status = {kunit_parser.TestStatus.SUCCESS: 'pass',
+		  kunit_parser.TestStatus.SKIPPED: 'skip',
+		  kunit_parser.TestStatus.FAILURE: 'fail'}
+	for t in top.subtests:
+		name = t.name.rsplit(': ', 1)[-1]
+		e = entries.get(name)
+		if not e:
+			continue
+		e.status = status.get(t.status, 'crash')
+	# kunit_parser folds "# TIMEOUT" into a failure; keep it apart.
+	for line in ktap:
+		m = TEST_RESULT.match(line)
+		if m and m.group(2) in entries and '# TIMEOUT' in m.group(3):
+			entries[m.group(2)].status = 'timeout'
+
+
+def junit(entries, skips, path):
+	suite = ET.Element('testsuite', name='kvm-dax')
+	counts = {'tests': 0, 'failures': 0, 'skipped': 0}
+	for e in entries.values():
+		tc = ET.SubElement(suite, 'testcase', classname='kvm-dax', name=e.name)
+		counts['tests'] += 1
+		if e.status == 'skip':
+			ET.SubElement(tc, 'skipped')
+			counts['skipped'] += 1
+		elif e.status != 'pass' or e.splats:
+			f = ET.SubElement(tc, 'failure', message=e.detail or e.status)
+			f.text = '\n'.join(e.splats)
+			counts['failures'] += 1
+		ET.SubElement(tc, 'system-out').text = '\n'.join(e.log)
+	for name, reason in skips.items():
+		tc = ET.SubElement(suite, 'testcase', classname='kvm-dax', name=name)
+		ET.SubElement(tc, 'skipped', message='skip-list: ' + reason)
+		counts['tests'] += 1
+		counts['skipped'] += 1
+	for k, v in counts.items():
+		suite.set(k, str(v))
+	ET.ElementTree(suite).write(path, encoding='unicode', xml_declaration=True)
+
+
+def main():
+	a = parse_args()
+	serial_path = os.path.join(a.results, 'serial.log')
+	planned = [l.split(':', 1)[1].strip() for l in open(a.planned) if ':' in l]
+	entries = {n: Entry(n) for n in planned}
+	skips = read_skiplist(a.skiplist)
+	try:
+		serial = open(serial_path, errors='replace').readlines()
+	except FileNotFoundError:
+		serial = []
+	ktap, state = scan(serial, entries)
+	with open(os.path.join(a.results, 'results.ktap'), 'w') as f:
+		f.write('\n'.join(ktap) + '\n')
+	if ktap:
+		apply_ktap(ktap, entries, a.tree, a.results)
+
+	problems = []
+	running = [e for e in entries.values() if e.status == 'crash']
+	if not state['done']:
+		what = 'panicked' if any('Kernel panic' in s for _, s in state.get('splats', [])) else \
+			'hung (the watchdog stopped it)' if a.vm_status == 124 else \
+			'stopped (QEMU exit %d)' % a.vm_status
+		during = running[0].name if running else ('boot' if not ktap else 'set-up')
+		problems.append('the guest %s during %s' % (what, during))
+		for e in running:
+			e.detail = 'guest %s during this test' % what
+	if a.expect_pmem and 'set-up failed' in state['pmem']:
+		problems.append('pmem set-up failed in the guest: ' + state['pmem'].strip())
+	for where, s in state.get('splats', []):
+		if where not in entries:
+			problems.append('kernel splat %s: %s' % (where, s))
+
+	os.makedirs(os.path.join(a.results, 'tests'), exist_ok=True)
+	for e in entries.values():
+		with open(os.path.join(a.results, 'tests', e.name + '.log'), 'w') as f:
+			f.write('\n'.join(e.log) + '\n')
+	junit(entries, skips, os.path.join(a.results, 'junit.xml'))
+
+	passed = sum(e.status == 'pass' and not e.splats for e in entries.values())
+	skipped = sum(e.status == 'skip' and not e.splats for e in entries.values())
+	failed = len(entries) - passed - skipped
+	lines = ['kvm-dax results: base %s, kernel %s' % (a.base, state['kernel'] or 'unknown')]
+	if state['pmem']:
+		lines.append(state['pmem'].strip())
+	lines.append('%-44s %s' % ('TEST', 'RESULT'))
+	for e in entries.values():
+		res = e.status.upper()
+		if e.splats:
+			res += ' + kernel splat: ' + e.splats[0]
+		elif e.detail:
+			res += ' (' + e.detail + ')'
+		lines.append('%-44s %s' % (e.name, res))
+	for name, reason in skips.items():
+		lines.append('%-44s %s' % (name.rsplit('/', 1)[-1], 'SKIP (skip-list: %s)' % reason))
+	lines += ['error: ' + p for p in problems]
+	lines.append('%d passed, %d failed, %d skipped' % (passed, failed + len(problems) * 0,
+							     skipped + len(skips)))
+	text = '\n'.join(lines) + '\n'
+	open(os.path.join(a.results, 'summary.txt'), 'w').write(text)
+	sys.stdout.write(text)
+	for p in problems:
+		print('report.py: error: ' + p, file=sys.stderr)
+	return 0 if failed == 0 and not problems else 1
+
+
+if __name__ == '__main__':
+	sys.exit(main())

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh - boot the guest (vm.sh) and turn its serial log into results
+# (report.py).  The exit code is the report's: 0 when every planned test
+# passed or skipped and the kernel log is clean.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+vm=0
+"$TOP/scripts/vm.sh" || vm=$?
+cp "$KBUILD/.config" "$RESULTS/kernel.config" 2>/dev/null || true
+"$TOP/scripts/report.py" --results "$RESULTS" --tree "$TREE" \
+	--planned "$BUILD/initramfs/kselftest/kselftest-list.txt" \
+	--skiplist "$SKIPLIST" --vm-status "$vm" \
+	--base "$(cat "$BUILD/base-version" 2>/dev/null || echo unknown)" \
+	--expect-pmem "${PMEM:-1}"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# setup.sh - install the Debian 12 packages the harness needs.  As root it
+# runs apt-get; otherwise it prints the exact command.  Nothing is
+# downloaded from anywhere but Debian.  ccache is used when present but is
+# not required, so it is not in the list.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+packages=(
+	"$BASE_PKG"			# the default base (tarball in /usr/src)
+	build-essential bc bison flex libelf-dev libssl-dev kmod cpio xz-utils
+	git perl python3		# git am/format-patch, checkpatch, report.py
+	qemu-system-x86 busybox-static ndctl daxctl e2fsprogs
+	sparse coccinelle		# the series gates
+	gcc-aarch64-linux-gnu		# cross build of virt/kvm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} = 0 ] && exit 0
+
+cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+if [ "$(id -u)" != 0 ]; then
+	die "missing Debian packages; as root run: apt-get update && ${cmd[*]}"
+fi
+say "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${cmd[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && "${cmd[@]}" >/dev/null; } ||
+	die "apt-get could not install: ${missing[*]}"

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tree.sh - make $TREE a git tree of the base with series/ applied.
+#
+# The base is KSRC: Debian's linux-source-6.12 tarball by default, or any
+# 6.12.y tree given as a directory or a tarball.  It is committed once with a
+# fixed identity and date, so the same base gives the same commit everywhere,
+# and tagged "base"; series/*.patch are then applied with git am.  The cover
+# letter's text is kept as the branch description for "make export".
+#
+# An existing tree is left alone while series/ is unchanged, so commits made
+# in it survive until they are exported.  When series/ changed, a clean tree
+# is reset to "base" and the series applied again.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+check_base_conf() {
+	local key
+	while IFS='=' read -r key _; do
+		case $key in
+		''|'#'*|version|source) ;;
+		*) die "base.conf: unknown key '$key' (known: version, source)" ;;
+		esac
+	done <"$TOP/base.conf"
+}
+
+unpack_base() {
+	local tmp=$TREE.tmp
+
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	if [ -d "$KSRC" ]; then
+		say "copying base from $KSRC"
+		if [ -e "$KSRC/.git" ]; then
+			git -C "$KSRC" archive HEAD | tar -C "$tmp" -x
+		else
+			tar -C "$KSRC" -c --exclude=.git . | tar -C "$tmp" -x
+		fi
+	elif [ -f "$KSRC" ]; then
+		say "unpacking base from $KSRC"
+		tar -C "$tmp" -xf "$KSRC" --strip-components=1
+	else
+		die "no base source at KSRC=$KSRC; install it with 'apt-get install $BASE_PKG' (or run 'make setup'), or set KSRC to a 6.12.y tree"
+	fi
+	[ -f "$tmp/Makefile" ] && grep -q '^VERSION' "$tmp/Makefile" ||
+		die "KSRC=$KSRC does not look like a kernel tree (no top-level Makefile with VERSION)"
+
+	# A fixed identity and date make the base commit reproducible, so
+	# the series' base-commit: means the same thing on every machine.
+	# Debian's .gitignore ignores every top-level file, hence add -f.
+	(
+		cd "$tmp"
+		export GIT_AUTHOR_NAME="kvm-dax base" GIT_AUTHOR_EMAIL="base@kvm-dax.invalid"
+		export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+		export GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z"
+		git init -q -b master
+		git add -f -A
+		git commit -q -m "Linux $(tree_version .)" -m "Base for the kvm-dax series, from $(basename "$KSRC")."
+		git tag base
+	)
+	rm -rf "$TREE"
+	mv "$tmp" "$TREE"
+}
+
+# The cover letter's subject and text, without format-patch's shortlog,
+# diffstat and base-commit, become the branch description.
+keep_cover_letter() {
+	local cover=$SERIES/0000-cover-letter.patch desc
+
+	[ -f "$cover" ] || return 0
+	desc=$(awk '
+		/^Subject: / { sub(/^Subject: (\[[^]]*\] )?/, ""); subj = $0; insubj = 1; next }
+		insubj && /^ / { sub(/^ /, ""); subj = subj " " $0; next }
+		insubj { insubj = 0 }
+		!body && /^$/ { body = 1; print subj; print ""; next }
+		body && /^[^ ].* \([0-9]+\):$/ { exit }
+		body && /^base-commit: / { exit }
+		body { print }
+	' "$cover")
+	git -C "$TREE" config branch.master.description "$desc"
+}
+
+apply_series() {
+	local p log=$BUILD/tree-am.log hunk
+
+	: >"$log"
+	for p in $(series_patches); do
+		if ! git -C "$TREE" am -3 --keep-non-patch "$p" >>"$log" 2>&1; then
+			hunk=$(grep -m1 -E '^error: (patch failed|.*: does not exist|.*already exists)' "$log" || true)
+			git -C "$TREE" am --abort >/dev/null 2>&1 || true
+			die "series/${p##*/} does not apply to the base ($(tree_version "$TREE")): ${hunk:-see $log}; the tree is left at the last patch that applied; full log: $log"
+		fi
+	done
+	say "applied $(series_patches | wc -l) patches on base $(tree_version "$TREE")"
+}
+
+main() {
+	local stamp want have
+
+	check_base_conf
+	mkdir -p "$BUILD"
+	stamp=$(series_stamp_file)
+	if [ -d "$TREE/.git" ]; then
+		if [ "$(cat "$stamp" 2>/dev/null)" = "$(series_stamp)" ]; then
+			say "$TREE is up to date with series/"
+			return 0
+		fi
+		[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
+			die "$TREE has uncommitted edits and series/ changed; commit and 'make export', or remove $TREE"
+		say "series/ changed: resetting $TREE to base (old HEAD $(git -C "$TREE" rev-parse --short HEAD))"
+		git -C "$TREE" reset -q --hard base
+	else
+		unpack_base
+	fi
+
+	want=$(series_base_version)
+	have=$(tree_version "$TREE")
+	[ "$want" = "$have" ] ||
+		say "warning: the base is Linux $have but the series was made on $want (base.conf); going on"
+	echo "$have" >"$BUILD/base-version"
+
+	keep_cover_letter
+	apply_series
+	series_stamp >"$stamp"
+}
+
+main "$@"
