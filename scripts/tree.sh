@@ -86,11 +86,14 @@ apply_series() {
 
 	: >"$log"
 	for p in $(series_patches); do
-		if ! git -C "$TREE" am -3 --keep-non-patch "$p" >>"$log" 2>&1; then
-			hunk=$(grep -m1 -E '^error: (patch failed|.*: does not exist|.*already exists)' "$log" || true)
-			git -C "$TREE" am --abort >/dev/null 2>&1 || true
-			die "series/${p##*/} does not apply to the base ($(tree_version "$TREE")): ${hunk:-see $log}; the tree is left at the last patch that applied; full log: $log"
-		fi
+		git -C "$TREE" am -3 --keep-non-patch "$p" >>"$log" 2>&1 && continue
+		git -C "$TREE" am --abort >/dev/null 2>&1 || true
+		# git am -3 may only say that it could not build an ancestor;
+		# git apply names the hunk and shows the lines it looked for.
+		git -C "$TREE" apply --check -v "$p" >>"$log" 2>&1 || true
+		hunk=$(sed -n 's/^error: patch failed: //p' "$log" | head -1)
+		sed -n '/^error: while searching for:/,/^error: patch failed/p' "$log" >&2
+		die "series/${p##*/} does not apply to the base ($(tree_version "$TREE")): the hunk at ${hunk:-?} is rejected; the tree stops at the patch before it; full log: $log"
 	done
 	say "applied $(series_patches | wc -l) patches on base $(tree_version "$TREE")"
 }

@@ -78,7 +78,7 @@ fake_series() {
 t_patch_does_not_apply() {
 	rm -rf "$tmp/tree"
 	TREE=$tmp/tree SERIES=$(fake_series bad) KSRC=$(fake_base 117) expect_fail \
-		'0001-KVM-change-a-line-that-the-base-does-not-have.patch does not apply.*virt/kvm/kvm_main.c' \
+		'0001-KVM-change-a-line-that-the-base-does-not-have.patch does not apply.*hunk at virt/kvm/kvm_main.c:[0-9]+ is rejected' \
 		"$TOP/scripts/tree.sh"
 }
 
@@ -109,7 +109,7 @@ t_qemu_missing() {
 
 	mkdir -p "$bin"
 	for c in bash dirname basename nproc cat; do ln -sf "$(command -v $c)" "$bin/$c"; done
-	PATH=$bin expect_fail 'qemu-system-x86_64 is missing' "$TOP/scripts/vm.sh"
+	expect_fail 'qemu-system-x86_64 is missing' env PATH="$bin" "$TOP/scripts/vm.sh"
 }
 
 # A kselftest install with fake tests, and a plan for them.
