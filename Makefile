@@ -21,8 +21,8 @@ export KSRC ?= /usr/src/linux-source-6.12.tar.xz
 
 S := $(TOP)/scripts
 
-.PHONY: help setup tree kernel selftests initramfs run check gates harness-test \
-	export clean
+.PHONY: help setup tree kernel selftests initramfs run check check-debug gates \
+	harness-test mutants export clean
 
 help:
 	@sed -n 's/^## //p' $(TOP)/Makefile
@@ -34,6 +34,16 @@ run: setup tree kernel selftests initramfs
 ## make check      the test command: series gates, the VM run, the harness's own tests
 check: setup
 	$(S)/check.sh
+
+## make check-debug  the DAX and nested tests on a KASAN, lockdep, UBSAN, kmemleak kernel
+check-debug: setup tree
+	$(MAKE) run KBUILD=$(BUILD)/kbuild-debug RESULTS=$(BUILD)/results-debug \
+		KCONFIG_EXTRA=config/debug.config VM_TIMEOUT=5400 \
+		T='$(if $(T),$(T),dax_|svm|smm|state_test|nested|pmem_teardown|kmemleak)'
+
+## make mutants    re-inject known KVM/DAX bugs; the DAX tests must catch each
+mutants: setup tree kernel selftests
+	$(S)/mutants.sh
 
 ## make setup      install the Debian packages the harness needs (as root)
 setup:
