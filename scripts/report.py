@@ -31,7 +31,7 @@ TEST_RESULT = re.compile(r'^(ok|not ok) \d+ selftests: kvm-dax: (\S+)(.*)$')
 
 
 def parse_args():
-	p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+	p = argparse.ArgumentParser(description='Turn the guest serial log into results.')
 	p.add_argument('--results', required=True, help='results directory (serial.log in it)')
 	p.add_argument('--tree', required=True, help='kernel tree, for tools/testing/kunit')
 	p.add_argument('--planned', required=True, help="the kselftest-list.txt the guest ran")
