@@ -13,7 +13,7 @@ packages=(
 	build-essential bc bison flex libelf-dev libssl-dev kmod cpio xz-utils
 	git perl python3		# git am/format-patch, checkpatch, report.py
 	qemu-system-x86 busybox-static ndctl daxctl e2fsprogs
-	sparse coccinelle		# the series gates
+	sparse coccinelle ocaml-nox	# the series gates (some .cocci scripts need ocamlopt)
 	gcc-aarch64-linux-gnu		# cross build of virt/kvm
 )
 
