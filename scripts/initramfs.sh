@@ -20,8 +20,11 @@ stage=$BUILD/initramfs
 out=$BUILD/initramfs.cpio
 filter=${T:-}
 
-# Host programs the guest needs, with their shared libraries.
-host_progs=(/bin/bash /usr/bin/timeout /usr/bin/ndctl /usr/bin/daxctl /sbin/mkfs.ext4)
+# Host programs the guest needs, with their shared libraries, and
+# libgcc_s, which glibc's pthread_cancel() loads at run time (ldd cannot
+# see it; without it the selftests that cancel vCPU threads abort).
+host_progs=(/bin/bash /usr/bin/timeout /usr/bin/ndctl /usr/bin/daxctl /sbin/mkfs.ext4
+	    "$(readlink -f "$(gcc -print-file-name=libgcc_s.so.1)")")
 
 # Copy the shared libraries that the given ELF files need into the stage.
 copy_libs() {

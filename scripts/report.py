@@ -195,15 +195,14 @@ def main():
 	for e in entries.values():
 		res = e.status.upper()
 		if e.splats:
-			res += ' + kernel splat: ' + e.splats[0]
+			res = 'FAIL (%s, kernel splat: %s)' % (e.status, e.splats[0])
 		elif e.detail:
 			res += ' (' + e.detail + ')'
 		lines.append('%-44s %s' % (e.name, res))
 	for name, reason in skips.items():
 		lines.append('%-44s %s' % (name.rsplit('/', 1)[-1], 'SKIP (skip-list: %s)' % reason))
 	lines += ['error: ' + p for p in problems]
-	lines.append('%d passed, %d failed, %d skipped' % (passed, failed + len(problems) * 0,
-							     skipped + len(skips)))
+	lines.append('%d passed, %d failed, %d skipped' % (passed, failed, skipped + len(skips)))
 	text = '\n'.join(lines) + '\n'
 	open(os.path.join(a.results, 'summary.txt'), 'w').write(text)
 	sys.stdout.write(text)

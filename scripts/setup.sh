@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
 	"$BASE_PKG"			# the default base (tarball in /usr/src)
 	build-essential bc bison flex libelf-dev libssl-dev kmod cpio xz-utils
-	git perl python3		# git am/format-patch, checkpatch, report.py
+	git perl python3 rsync		# git am/format-patch, checkpatch, report.py, kselftest install
 	qemu-system-x86 busybox-static ndctl daxctl e2fsprogs
 	sparse coccinelle ocaml-nox	# the series gates (some .cocci scripts need ocamlopt)
 	gcc-aarch64-linux-gnu		# cross build of virt/kvm

@@ -167,7 +167,7 @@ expect_boot_fail() {
 
 t_warning_and_timeout() {
 	boot warn pass_test warn_test 'slow_test timeout=5' && { echo "the run passed"; return 1; }
-	expect_boot_fail warn '^pass_test +PASS' '^warn_test +PASS \+ kernel splat: .*WARNING:' \
+	expect_boot_fail warn '^pass_test +PASS' '^warn_test +FAIL \(pass, kernel splat: .*WARNING:' \
 		'^slow_test +TIMEOUT' '^1 passed, 2 failed'
 }
 
