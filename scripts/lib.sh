@@ -25,14 +25,15 @@ die() { say "error: $*"; exit 1; }
 # documentation suggests for I/O overlap.
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
-# Use ccache when it is installed; never require it.
-kcc() {
-	if command -v ccache >/dev/null 2>&1; then
-		echo "ccache gcc"
-	else
-		echo gcc
-	fi
-}
+# Use ccache when it is installed; never require it.  With base_dir, paths
+# under build/ are hashed relative to it, so that another clone of the repo
+# (CI's) can reuse the objects.
+if command -v ccache >/dev/null 2>&1; then
+	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$BUILD}
+	kcc() { echo "ccache gcc"; }
+else
+	kcc() { echo gcc; }
+fi
 
 # The kernel version of a source tree, from its top-level Makefile.
 tree_version() {
