@@ -11,6 +11,9 @@ KBUILD=${KBUILD:-$BUILD/kbuild}
 SELFTESTS_TREE=${SELFTESTS_TREE:-$TREE}
 RESULTS=${RESULTS:-$BUILD/results}
 SERIES=${SERIES:-$TOP/series}
+# Exported, so that a step run with another BUILD (the mutants', the harness
+# tests') keeps the kernel tree and build directory it was given.
+export TOP BUILD TREE KBUILD SELFTESTS_TREE RESULTS SERIES
 # The Debian package that provides the default base, and its tarball.
 BASE_PKG=linux-source-6.12
 KSRC=${KSRC:-/usr/src/linux-source-6.12.tar.xz}

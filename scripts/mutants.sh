@@ -66,7 +66,7 @@ main() {
 	[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
 		die "$TREE has uncommitted edits; mutants are applied on top of a clean tree"
 	# The DAX subset of the plan, packed once for all mutants.
-	BUILD=$out T=$MUTANT_TESTS KSFT_INSTALL=$BUILD/kselftest "$TOP/scripts/initramfs.sh" ||
+	KSFT_INSTALL=$BUILD/kselftest BUILD=$out T=$MUTANT_TESTS "$TOP/scripts/initramfs.sh" ||
 		die "could not pack the DAX subset of the plan"
 	export INITRD=$out/initramfs.cpio
 	for m in "$MUTANTS_DIR"/*.patch; do
