@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ -d "$TREE/.git" ] || die "no tree at $TREE; run 'make tree'"
+[ -e "$TREE/.git" ] || die "no tree at $TREE; run 'make tree'"
 [ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
 	die "$TREE has uncommitted edits; commit them first"
 n=$(git -C "$TREE" rev-list --count base..HEAD)

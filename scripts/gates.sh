@@ -161,7 +161,7 @@ main() {
 	local g
 
 	mkdir -p "$logs"
-	[ -d "$TREE/.git" ] || die "no tree at $TREE; run 'make tree'"
+	[ -e "$TREE/.git" ] || die "no tree at $TREE; run 'make tree'"
 	[ -z "$(git_t status --porcelain --untracked-files=no)" ] ||
 		die "$TREE has uncommitted edits; the gates check out every commit, so commit first"
 	for g in "${@:-checkpatch bisect_sparse coccicheck cross}"; do

@@ -60,7 +60,7 @@ series_stamp() {
 }
 
 series_stamp_file() {
-	echo "$TREE/.git/kvm-dax-series"
+	echo "$(git -C "$TREE" rev-parse --absolute-git-dir)/kvm-dax-series"
 }
 
 # The test plan and skip-list (tests/plan documents their format).

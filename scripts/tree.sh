@@ -104,7 +104,8 @@ main() {
 	check_base_conf
 	mkdir -p "$BUILD"
 	stamp=$(series_stamp_file)
-	if [ -d "$TREE/.git" ]; then
+	# .git is a file in a git worktree: ask git, never rm -rf a tree.
+	if git -C "$TREE" rev-parse -q --verify base >/dev/null 2>&1; then
 		if [ "$(cat "$stamp" 2>/dev/null)" = "$(series_stamp)" ]; then
 			say "$TREE is up to date with series/"
 			return 0
@@ -113,6 +114,8 @@ main() {
 			die "$TREE has uncommitted edits and series/ changed; commit and 'make export', or remove $TREE"
 		say "series/ changed: resetting $TREE to base (old HEAD $(git -C "$TREE" rev-parse --short HEAD))"
 		git -C "$TREE" reset -q --hard base
+	elif [ -e "$TREE" ] && [ -n "$(ls -A "$TREE")" ]; then
+		die "$TREE exists but is not a git tree with a 'base' tag; move it away or set TREE"
 	else
 		unpack_base
 	fi
