@@ -31,7 +31,7 @@ help:
 run: setup tree kernel selftests initramfs
 	$(S)/run.sh
 
-## make check      the test command: series gates, the VM run, the harness's own tests
+## make check      the test command: series gates, the VM run, mutants, the harness's own tests
 check: setup
 	$(S)/check.sh
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh - the test command ("make check"): the series gates, the VM run
-# of the whole test plan, and the harness's own tests.  Each step's results
+# of the whole test plan, the mutation gate, and the harness's own tests.  Each step's results
 # are added up into one closing line "N passed, N failed, N skipped"; the
 # exit status is non-zero when anything failed.
 set -uo pipefail
@@ -43,9 +43,11 @@ failed=$((failed + $(grep -c '^FAIL' "$out/gates.log")))
 if step build make -s -C "$TOP" kernel initramfs; then
 	step run "$TOP/scripts/run.sh"
 	count "$out/run.log" "the VM run"
+	step mutants "$TOP/scripts/mutants.sh"
+	count "$out/mutants.log" "the mutation gate"
 else
 	failed=$((failed + 1))
-	say "error: the build failed, so the VM run was skipped; see $out/build.log"
+	say "error: the build failed, so the VM run and the mutants were skipped; see $out/build.log"
 fi
 
 step harness "$TOP/tests/harness/run.sh"
