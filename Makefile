@@ -29,11 +29,11 @@ help:
 
 ## make run        apply series/ to the base, build, boot with pmem, run the test plan
 run: setup tree kernel selftests initramfs
-	$(S)/run.sh
+	@$(S)/run.sh
 
 ## make check      the test command: series gates, the VM run, mutants, the harness's own tests
 check: setup
-	$(S)/check.sh
+	@$(S)/check.sh
 
 ## make check-debug  the DAX and nested tests on a KASAN, lockdep, UBSAN, kmemleak kernel
 check-debug: setup tree
@@ -43,39 +43,39 @@ check-debug: setup tree
 
 ## make mutants    re-inject known KVM/DAX bugs; the DAX tests must catch each
 mutants: setup tree kernel selftests
-	$(S)/mutants.sh
+	@$(S)/mutants.sh
 
 ## make setup      install the Debian packages the harness needs (as root)
 setup:
-	$(S)/setup.sh
+	@$(S)/setup.sh
 
 ## make tree       build/linux: a git tree of the base with series/ applied
 tree:
-	$(S)/tree.sh
+	@$(S)/tree.sh
 
 ## make export     regenerate series/ from the commits in build/linux
 export:
-	$(S)/export.sh
+	@$(S)/export.sh
 
 ## make kernel     configure (merge_config.sh + config/) and build bzImage
 kernel: tree
-	$(S)/kernel.sh
+	@$(S)/kernel.sh
 
 ## make selftests  build and install the KVM selftests (kselftest install)
 selftests: tree
-	$(S)/selftests.sh
+	@$(S)/selftests.sh
 
 ## make initramfs  pack busybox, ndctl and the selftests with tests/plan
 initramfs: selftests
-	$(S)/initramfs.sh
+	@$(S)/initramfs.sh
 
 ## make gates      checkpatch, bisectability, sparse and coccicheck on series/
 gates: setup tree
-	$(S)/gates.sh
+	@$(S)/gates.sh
 
 ## make harness-test  the harness's own tests (tests/harness/)
 harness-test:
-	$(TOP)/tests/harness/run.sh
+	@$(TOP)/tests/harness/run.sh
 
 ## make clean      remove build/ (the tree under it too: export first)
 clean:

@@ -103,9 +103,9 @@ main() {
 
 	check_base_conf
 	mkdir -p "$BUILD"
-	stamp=$(series_stamp_file)
 	# .git is a file in a git worktree: ask git, never rm -rf a tree.
 	if git -C "$TREE" rev-parse -q --verify base >/dev/null 2>&1; then
+		stamp=$(series_stamp_file)
 		if [ "$(cat "$stamp" 2>/dev/null)" = "$(series_stamp)" ]; then
 			say "$TREE is up to date with series/"
 			return 0
@@ -128,7 +128,7 @@ main() {
 
 	keep_cover_letter
 	apply_series
-	series_stamp >"$stamp"
+	series_stamp >"$(series_stamp_file)"
 }
 
 main "$@"
