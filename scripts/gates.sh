@@ -113,6 +113,12 @@ gate_bisect_sparse() {
 	fi
 }
 
+# Reports without positions, which move when code moves: the line and
+# column range, and line numbers in the message ("second lock on line N").
+cocci_normalize() {
+	sed -E "s|^$1/||; s/:[0-9]+:[0-9]+(-[0-9]+)?:/:/; s/line [0-9]+/line N/g"
+}
+
 # Copy the touched .c files, as they are at REV, into one directory and run
 # coccicheck on it once: spatch's cost is per semantic patch, not per file.
 cocci_run() {
@@ -126,7 +132,7 @@ cocci_run() {
 	done
 	[ -d "$dir" ] || return 0
 	make -C "$TREE" O="$KBUILD" coccicheck MODE=report M="$dir" 2>&1 |
-		grep -E "^$dir/[^ ]+:[0-9]+:" | sed -E "s|^$dir/||; s/:[0-9]+(:[0-9]+)?:/:/" | sort
+		grep -E "^$dir/[^ ]+:[0-9]+:" | cocci_normalize "$dir" | sort
 }
 
 gate_coccicheck() {
