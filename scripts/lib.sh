@@ -30,7 +30,9 @@ JOBS=${JOBS:-$(($(nproc) + 1))}
 
 # Use ccache when it is installed; never require it.  With base_dir, paths
 # under build/ are hashed relative to it, so that another clone of the repo
-# (CI's) can reuse the objects.
+# (CI's) can reuse the objects.  The price: ccache hands gcc relative source
+# paths, so __FILE__ in the kernel's own messages reads "../linux/fs/dax.c"
+# instead of "fs/dax.c".
 if command -v ccache >/dev/null 2>&1; then
 	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$BUILD}
 	kcc() { echo "ccache gcc"; }
