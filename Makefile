@@ -22,7 +22,7 @@ export KSRC ?= /usr/src/linux-source-6.12.tar.xz
 S := $(TOP)/scripts
 
 .PHONY: help setup tree kernel selftests initramfs run check check-debug gates \
-	harness-test mutants export clean
+	harness-test mutants bench export clean
 
 help:
 	@sed -n 's/^## //p' $(TOP)/Makefile
@@ -44,6 +44,10 @@ check-debug: setup tree
 ## make mutants    re-inject known KVM/DAX bugs; the DAX tests must catch each
 mutants: setup tree kernel selftests
 	@$(S)/mutants.sh
+
+## make bench      DAX against anonymous guest memory, and the series against the base
+bench: setup tree kernel selftests
+	@$(S)/bench.sh
 
 ## make setup      install the Debian packages the harness needs (as root)
 setup:

@@ -11,7 +11,8 @@
 #   sparse      make C=2 arch/x86/kvm/ reports nothing new against the base
 #   coccicheck  make coccicheck MODE=report reports nothing new against the
 #               base on the .c files the series touches
-#   cross       virt/kvm and arch/arm64/kvm build for arm64 at HEAD
+#   cross       virt/kvm and arch/<arch>/kvm build at HEAD for arm64,
+#               riscv and powerpc (ppc64le), from their defconfigs
 #
 # Each gate prints one "PASS gate" or "FAIL gate: why" line on stdout; logs
 # stay in $BUILD/gates/.  The tree is walked with git checkout and put back
@@ -149,18 +150,40 @@ gate_coccicheck() {
 	fi
 }
 
-gate_cross() {
-	local o=$BUILD/kbuild-arm64 log=$BUILD/gates/cross-arm64.log
-	local cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+# Every architecture that compiles virt/kvm and has a Debian cross compiler:
+# "ARCH CROSS_COMPILE DEFCONFIG".  arch/<arch>/kvm/ builds virt/kvm with it.
+cross_targets=(
+	"arm64 aarch64-linux-gnu- defconfig"
+	"riscv riscv64-linux-gnu- defconfig"
+	"powerpc powerpc64le-linux-gnu- ppc64le_defconfig"
+)
 
-	command -v aarch64-linux-gnu-gcc >/dev/null ||
-		{ fail cross "aarch64-linux-gnu-gcc is missing; run 'make setup'"; return; }
-	{
-		make -C "$TREE" O="$o" "${cross[@]}" defconfig &&
-		grep -qx 'CONFIG_KVM=y' "$o/.config" &&
-		make -C "$TREE" O="$o" "${cross[@]}" -j"$JOBS" CC="$(kcc | sed 's/gcc$/aarch64-linux-gnu-gcc/')" arch/arm64/kvm/
-	} >"$log" 2>&1 || { fail cross "arm64: arch/arm64/kvm/ (with virt/kvm) does not build; see $log"; return; }
-	pass "cross (arm64: arch/arm64/kvm/ with virt/kvm builds)"
+gate_cross() {
+	local t arch prefix defconfig o log built=() bad=()
+
+	for t in "${cross_targets[@]}"; do
+		read -r arch prefix defconfig <<<"$t"
+		o=$BUILD/kbuild-$arch log=$logs/cross-$arch.log
+		if ! command -v "${prefix}gcc" >/dev/null; then
+			bad+=("$arch (${prefix}gcc is missing; run 'make setup')")
+			continue
+		fi
+		if {
+			make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" "$defconfig" &&
+			grep -qE '^CONFIG_KVM=[ym]' "$o/.config" &&
+			make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" -j"$JOBS" \
+				CC="$(kcc | sed "s/gcc\$/${prefix}gcc/")" "arch/$arch/kvm/"
+		} >"$log" 2>&1; then
+			built+=("$arch")
+		else
+			bad+=("$arch (see $log)")
+		fi
+	done
+	if [ ${#bad[@]} = 0 ]; then
+		pass "cross (arch/<arch>/kvm/ with virt/kvm builds for: ${built[*]})"
+	else
+		fail cross "does not build for: ${bad[*]}"
+	fi
 }
 
 main() {

@@ -108,6 +108,7 @@ main() {
 		stamp=$(series_stamp_file)
 		if [ "$(cat "$stamp" 2>/dev/null)" = "$(series_stamp)" ]; then
 			say "$TREE is up to date with series/"
+			tree_version "$TREE" >"$BUILD/base-version"
 			return 0
 		fi
 		[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||

@@ -11,7 +11,8 @@
 # tests ran (smm_test, guest_print_test); see README.md.
 #
 # Environment: KERNEL, INITRD, VM_TIMEOUT (watchdog, seconds), PMEM (1: two
-# 1 GiB legacy pmem regions, 0: none), APPEND (extra kernel arguments),
+# legacy pmem regions, 0: none), PMEM_GB (the size of each region, 1 by
+# default; the guest keeps 4 GiB of RAM besides), APPEND (extra kernel arguments),
 # TCG_THREAD (single or multi), DRY_RUN=1 (print the command only).
 # Exit: QEMU's, or 124 when the watchdog fired.
 set -euo pipefail
@@ -21,6 +22,7 @@ KERNEL=${KERNEL:-$KBUILD/arch/x86/boot/bzImage}
 INITRD=${INITRD:-$BUILD/initramfs.cpio}
 VM_TIMEOUT=${VM_TIMEOUT:-3000}
 PMEM=${PMEM:-1}
+PMEM_GB=${PMEM_GB:-1}
 TCG_THREAD=${TCG_THREAD:-single}
 
 command -v qemu-system-x86_64 >/dev/null ||
@@ -30,14 +32,14 @@ command -v qemu-system-x86_64 >/dev/null ||
 
 append="console=ttyS0 printk.devkmsg=on panic=-1 kvm_amd.nested=1"
 if [ "$PMEM" = 1 ]; then
-	append+=" memmap=1G!4G memmap=1G!5G"
+	append+=" memmap=${PMEM_GB}G!4G memmap=${PMEM_GB}G!$((4 + PMEM_GB))G"
 else
 	append+=" kvm_dax.pmem=0"
 fi
 append+=" ${APPEND:-}"
 
 cmd=(qemu-system-x86_64 -machine q35 -cpu max -accel tcg,thread="$TCG_THREAD"
-	-smp 2 -m 6G -nodefaults -display none -no-reboot
+	-smp 2 -m $((4 + 2 * PMEM_GB))G -nodefaults -display none -no-reboot
 	-serial file:"$RESULTS/serial.log"
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
 

@@ -5,7 +5,7 @@
 # one way and checks that it says so in one clear line and exits non-zero,
 # keeping what it had.  The cases that boot a guest use the real kernel in
 # $KBUILD with a small kselftest collection of fake tests that pass,
-# provoke a real WARNING or panic through lkdtm, hang or time out.
+# provoke a real WARNING, BUG or panic through lkdtm, hang or time out.
 #
 # Output: TAP, then "N passed, N failed".
 set -u
@@ -79,14 +79,15 @@ fake_series() {
 
 t_patch_does_not_apply() {
 	rm -rf "$tmp/tree"
-	TREE=$tmp/tree SERIES=$(fake_series bad) KSRC=$(fake_base 117) expect_fail \
+	BUILD=$tmp TREE=$tmp/tree SERIES=$(fake_series bad) KSRC=$(fake_base 117) expect_fail \
 		'0001-KVM-change-a-line-that-the-base-does-not-have.patch does not apply.*hunk at virt/kvm/kvm_main.c:[0-9]+ is rejected' \
 		"$TOP/scripts/tree.sh"
 }
 
 t_base_version_differs() {
 	rm -rf "$tmp/tree"
-	TREE=$tmp/tree SERIES=$(fake_series good) KSRC=$(fake_base 1) "$TOP/scripts/tree.sh" >"$tmp/out" 2>&1 ||
+	BUILD=$tmp TREE=$tmp/tree SERIES=$(fake_series good) KSRC=$(fake_base 1) \
+		"$TOP/scripts/tree.sh" >"$tmp/out" 2>&1 ||
 		{ cat "$tmp/out"; return 1; }
 	grep -E 'base is Linux 6.12.1 but the series was made on 6.12.117' "$tmp/out" &&
 	grep -q 'line ten' "$tmp/tree/virt/kvm/kvm_main.c"
@@ -94,7 +95,7 @@ t_base_version_differs() {
 
 t_no_base() {
 	rm -rf "$tmp/tree"
-	TREE=$tmp/tree KSRC=/nonexistent expect_fail \
+	BUILD=$tmp TREE=$tmp/tree KSRC=/nonexistent expect_fail \
 		'no base source at KSRC=/nonexistent.*apt-get install linux-source-6.12' "$TOP/scripts/tree.sh"
 }
 
@@ -124,6 +125,7 @@ fake_install() {
 	echo 'timeout=120' >"$ksft/kvm/settings"
 	printf '#!/bin/sh\necho "# all good"\n' >"$ksft/kvm/pass_test"
 	printf '#!/bin/sh\necho WARNING >/sys/kernel/debug/provoke-crash/DIRECT\n' >"$ksft/kvm/warn_test"
+	printf '#!/bin/sh\necho BUG >/sys/kernel/debug/provoke-crash/DIRECT\n' >"$ksft/kvm/bug_test"
 	printf '#!/bin/sh\necho PANIC >/sys/kernel/debug/provoke-crash/DIRECT\n' >"$ksft/kvm/panic_test"
 	printf '#!/bin/sh\necho HUNG_TASK >/sys/kernel/debug/provoke-crash/DIRECT\n' >"$ksft/kvm/hang_test"
 	printf '#!/bin/sh\nsleep 60\n' >"$ksft/kvm/slow_test"
@@ -165,10 +167,34 @@ expect_boot_fail() {
 	done
 }
 
-t_warning_and_timeout() {
-	boot warn pass_test warn_test 'slow_test timeout=5' && { echo "the run passed"; return 1; }
+t_splats_and_timeout() {
+	boot warn pass_test warn_test bug_test 'slow_test timeout=5' && { echo "the run passed"; return 1; }
 	expect_boot_fail warn '^pass_test +PASS' '^warn_test +FAIL \(pass, kernel splat: .*WARNING:' \
-		'^slow_test +TIMEOUT' '^1 passed, 2 failed'
+		'^bug_test +FAIL \(.*kernel splat: .*kernel BUG at' '^slow_test +TIMEOUT' '^1 passed, 3 failed'
+}
+
+# A KASAN report needs a KASAN kernel (make check-debug), so this case
+# replays one, in the format the guest's serial log has, through report.py.
+t_kasan_report() {
+	local r=$tmp/kasan/results
+
+	mkdir -p "$r"
+	echo 'kvm-dax:pass_test' >"$tmp/kasan/list"
+	cat >"$r/serial.log" <<-EOL
+	[    5.100000] kvm-dax: status=running
+	[    5.200000] kvm-dax: TAP version 13
+	[    5.200001] kvm-dax: 1..1
+	[    5.300000] kvm-dax: # selftests: kvm-dax: pass_test
+	[    5.400000] ==================================================================
+	[    5.400001] BUG: KASAN: slab-use-after-free in kvm_vcpu_unmap+0x2c/0x90 [kvm]
+	[    5.400002] Read of size 8 at addr ffff888104c3a000 by task pass_test/211
+	[    5.500000] kvm-dax: ok 1 selftests: kvm-dax: pass_test
+	[    5.600000] kvm-dax: status=done
+	EOL
+	"$TOP/scripts/report.py" --results "$r" --tree "$TREE" --planned "$tmp/kasan/list" \
+		--skiplist /dev/null --expect-pmem 0 >"$tmp/kasan/out" 2>&1 && { echo "the report passed"; return 1; }
+	grep -E '^pass_test +FAIL \(pass, kernel splat: .*BUG: KASAN: slab-use-after-free' "$tmp/kasan/out" ||
+		{ cat "$tmp/kasan/out"; return 1; }
 }
 
 t_guest_panic() {
@@ -203,7 +229,8 @@ main() {
 	case_ "a missing base says how to install it" t_no_base
 	case_ "a kernel build failure is reported with its log" t_kernel_build_fails
 	case_ "a missing QEMU says how to install it" t_qemu_missing
-	case_ "a WARNING and a timeout fail their tests" t_warning_and_timeout
+	case_ "a WARNING, a BUG and a timeout fail their tests" t_splats_and_timeout
+	case_ "a KASAN report fails its test" t_kasan_report
 	case_ "a guest panic names the test and keeps the results" t_guest_panic
 	case_ "a guest hang is stopped by the watchdog and named" t_guest_hang
 	case_ "DAX tests skip on a guest without pmem" t_no_pmem_dax_skips

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh - "make bench": how well KVM maps guest memory of each backing
+# (anonymous 4K, anonymous THP, fsdax, devdax at 2M alignment), and what the
+# series costs on the fault path, with every figure taken in this one run.
+#
+# Two kernels are built from $TREE in $KBUILD: the series (HEAD) and the
+# base, which is HEAD with the series' kernel changes reverted; tools/ and
+# Documentation/ stay, so both kernels run the same selftests.  They boot
+# in turn, BENCH_ROUNDS times each, in alternating order (base, series,
+# series, base, ...) so that neither always goes first, with two 2 GiB pmem
+# regions; every boot runs populate_perf_test on each backing BENCH_RUNS
+# times.  scripts/bench.py turns the serial logs into the
+# table ($out/bench.txt), a CSV and a PNG plot.
+#
+# Environment: BENCH_MEM (guest memory populated per run, 1G), BENCH_RUNS
+# (VMs per backing and boot, 3), BENCH_ROUNDS (boots per kernel, 2).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$BUILD/bench
+BENCH_MEM=${BENCH_MEM:-1G}
+BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_ROUNDS=${BENCH_ROUNDS:-2}
+backings=(anonymous anonymous_thp fsdax devdax)
+reverted=0
+
+kernel_changes() {
+	git -C "$TREE" diff base HEAD -- . ':(exclude)tools' ':(exclude)Documentation'
+}
+
+# Put the series' kernel changes back and rebuild, as mutants.sh does.
+restore() {
+	[ $reverted = 1 ] || return 0
+	git -C "$TREE" apply "$out/series-kernel.diff" &&
+		"$TOP/scripts/kernel.sh" build || say "error: could not restore $TREE; run 'git -C $TREE checkout .'"
+	reverted=0
+}
+
+build_kernels() {
+	cp "$KBUILD/arch/x86/boot/bzImage" "$out/bzImage.series"
+	kernel_changes >"$out/series-kernel.diff"
+	[ -s "$out/series-kernel.diff" ] || die "the series changes no kernel code"
+	trap restore EXIT
+	git -C "$TREE" apply -R "$out/series-kernel.diff"
+	reverted=1
+	say "building the base kernel: HEAD without the series' kernel changes"
+	"$TOP/scripts/kernel.sh" build
+	cp "$KBUILD/arch/x86/boot/bzImage" "$out/bzImage.base"
+	restore
+}
+
+main() {
+	local b r k t0=$SECONDS results=()
+
+	rm -rf "$out"
+	mkdir -p "$out"
+	[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
+		die "$TREE has uncommitted edits; the base kernel is built by reverting the series in it"
+	build_kernels
+
+	for b in "${backings[@]}"; do
+		echo "populate_perf_test.$b timeout=1800 -- -s $b -b $BENCH_MEM -r $BENCH_RUNS"
+	done >"$out/plan"
+	KSFT_INSTALL=$BUILD/kselftest BUILD=$out PLAN=$out/plan T= "$TOP/scripts/initramfs.sh"
+
+	for r in $(seq "$BENCH_ROUNDS"); do
+		order="base series"
+		[ $((r % 2)) = 1 ] || order="series base"
+		for k in $order; do
+			say "round $r of $BENCH_ROUNDS: the $k kernel"
+			BUILD=$out RESULTS=$out/$k.$r KERNEL=$out/bzImage.$k INITRD=$out/initramfs.cpio \
+				SKIPLIST=/dev/null PMEM_GB=2 VM_TIMEOUT=${VM_TIMEOUT:-3600} \
+				"$TOP/scripts/run.sh" >"$out/$k.$r.log" 2>&1 ||
+				die "the $k kernel's run $r failed: $(tail -1 "$out/$k.$r.log"); see $out/$k.$r/"
+			results+=("$out/$k.$r")
+		done
+	done
+	"$TOP/scripts/bench.py" --out "$out" "${results[@]}"
+	say "done in $((SECONDS - t0)) s; table, CSV and plot in $out/"
+}
+
+main "$@"
