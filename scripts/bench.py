@@ -7,6 +7,9 @@ series.1, ...) whose serial.log holds populate_perf_test's output for each
 backing.  Writes OUT/bench.csv (one row per measurement), OUT/bench.txt
 (the tables, also printed) and OUT/bench.png (the ratios, with gnuplot).
 
+Times are in the guest's clock: with --clock icount, QEMU's -icount
+shift=0 makes a guest second 10^9 instructions executed.
+
 Ratios between the kernels are taken pairwise: run i of round r on the
 series kernel against run i of round r on the base, so that every ratio
 compares two runs made close together.  The ratio reported is the median
@@ -78,8 +81,26 @@ def ratio(rows, backing, metric):
     return median(pairs), min(pairs), max(pairs), len(pairs)
 
 
-def tables(rows):
+def boot_noise(rows, backing):
+    """How far the medians of one kernel's boots lie apart, at most (%)."""
+    worst = 0.0
+    for kernel in ('base', 'series'):
+        rounds = {}
+        for (rnd, _), v in values(rows, kernel, backing, 'populate_s').items():
+            rounds.setdefault(rnd, []).append(v)
+        meds = [median(v) for v in rounds.values()]
+        if len(meds) > 1:
+            worst = max(worst, 100 * (max(meds) / min(meds) - 1))
+    return worst
+
+
+def tables(rows, clock):
     out = []
+    if clock == 'icount':
+        out.append('Times are guest seconds under QEMU -icount shift=0: 10^9 instructions executed.')
+    else:
+        out.append('Times are wall-clock seconds in the TCG guest.')
+    out.append('')
     med = {(b, m): median(list(values(rows, 'series', b, m).values()))
            for b in BACKINGS for m in ('populate_s', 'access_s', 'share_2m_pct',
                                        'host_pmd_pct', 'fault_ns')}
@@ -113,10 +134,12 @@ def tables(rows):
                    f'{fr:>16.3f}{f"[{flo:.3f}, {fhi:.3f}]":>17}  {goal}')
     out.append(f'({npairs} pairs per backing.  Goal: the series within {GOAL_RATIO - 1:.0%} '
                f'of the base or faster, i.e. both ratios <= {GOAL_RATIO}; {"; ".join(verdicts)})')
+    out.append('Noise: the populate medians of two boots of the same kernel differ by up to '
+               + ', '.join(f'{boot_noise(rows, b):.1f}% ({b})' for b in GOAL_BACKINGS) + '.')
     return out
 
 
-def plot(rows, out):
+def plot(rows, out, clock):
     """bench.png: left, each backing against anonymous THP (series kernel);
     right, the series against the base per backing, with the spread."""
     dat = os.path.join(out, 'bench-ratios.dat')
@@ -134,7 +157,7 @@ def plot(rows, out):
     script = f'''
 set terminal pngcairo size 1200,500 noenhanced
 set output "{out}/bench.png"
-set multiplot layout 1,2 title "kvm-dax: make bench"
+set multiplot layout 1,2 title "kvm-dax: make bench (guest clock: {clock})"
 set xrange [-0.5:{n - 0.5}]
 set grid ytics
 set key top right
@@ -164,6 +187,8 @@ unset multiplot
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', required=True)
+    ap.add_argument('--clock', choices=['icount', 'wall'], default='icount',
+                    help="what the guest's clock measured")
     ap.add_argument('results', nargs='+')
     args = ap.parse_args()
 
@@ -172,15 +197,15 @@ def main():
                if not values(rows, k, b, 'populate_s')]
     with open(os.path.join(args.out, 'bench.csv'), 'w', newline='') as f:
         w = csv.writer(f)
-        w.writerow(['kernel', 'round', 'backing', 'run', 'metric', 'value'])
-        w.writerows(rows)
+        w.writerow(['kernel', 'round', 'backing', 'run', 'metric', 'value', 'clock'])
+        w.writerows(row + (args.clock,) for row in rows)
     if missing:
         sys.exit(f'bench.py: error: no figures for {missing}; see the serial logs')
-    text = '\n'.join(tables(rows))
+    text = '\n'.join(tables(rows, args.clock))
     print(text)
     with open(os.path.join(args.out, 'bench.txt'), 'w') as f:
         f.write(text + '\n')
-    plot(rows, args.out)
+    plot(rows, args.out, args.clock)
 
 
 if __name__ == '__main__':

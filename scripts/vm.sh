@@ -13,7 +13,10 @@
 # Environment: KERNEL, INITRD, VM_TIMEOUT (watchdog, seconds), PMEM (1: two
 # legacy pmem regions, 0: none), PMEM_GB (the size of each region, 1 by
 # default; the guest keeps 4 GiB of RAM besides), APPEND (extra kernel arguments),
-# TCG_THREAD (single or multi), DRY_RUN=1 (print the command only).
+# TCG_THREAD (single or multi), ICOUNT (QEMU's -icount options, e.g.
+# "shift=0,sleep=off": the guest's clock then counts the instructions it
+# executed, one per nanosecond; needs thread=single), DRY_RUN=1 (print the
+# command only).
 # Exit: QEMU's, or 124 when the watchdog fired.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -38,7 +41,7 @@ else
 fi
 append+=" ${APPEND:-}"
 
-cmd=(qemu-system-x86_64 -machine q35 -cpu max -accel tcg,thread="$TCG_THREAD"
+cmd=(qemu-system-x86_64 -machine q35 -cpu max -accel tcg,thread="$TCG_THREAD" ${ICOUNT:+-icount "$ICOUNT"}
 	-smp 2 -m $((4 + 2 * PMEM_GB))G -nodefaults -display none -no-reboot
 	-serial file:"$RESULTS/serial.log"
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
