@@ -151,7 +151,8 @@ gate_coccicheck() {
 }
 
 # Every architecture that compiles virt/kvm and has a Debian cross compiler:
-# "ARCH CROSS_COMPILE DEFCONFIG".  arch/<arch>/kvm/ builds virt/kvm with it.
+# "ARCH CROSS_COMPILE DEFCONFIG".  arch/<arch>/kvm/ builds virt/kvm with it,
+# which kvm_main.o's presence confirms.
 cross_targets=(
 	"arm64 aarch64-linux-gnu- defconfig"
 	"riscv riscv64-linux-gnu- defconfig"
@@ -172,7 +173,8 @@ gate_cross() {
 			make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" "$defconfig" &&
 			grep -qE '^CONFIG_KVM=[ym]' "$o/.config" &&
 			make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" -j"$JOBS" \
-				CC="$(kcc | sed "s/gcc\$/${prefix}gcc/")" "arch/$arch/kvm/"
+				CC="$(kcc | sed "s/gcc\$/${prefix}gcc/")" "arch/$arch/kvm/" &&
+			[ -f "$o/virt/kvm/kvm_main.o" ]
 		} >"$log" 2>&1; then
 			built+=("$arch")
 		else
