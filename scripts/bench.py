@@ -171,6 +171,7 @@ plot "{dat}" using ($1-0.18):3:xtic(2) with boxes title "populate", \\
 unset logscale y
 set title "Series / base, median of paired runs (bars: min to max)"
 set ylabel "series / base"
+set yrange [*<0.97:1.03<*]
 set key bottom left
 set arrow from -0.5,{GOAL_RATIO} to {n - 0.5},{GOAL_RATIO} nohead dt 2 lc rgb "red"
 set label "goal {GOAL_RATIO}" at {n - 0.95},{GOAL_RATIO} offset 0,0.7 tc rgb "red"
