@@ -33,6 +33,9 @@ BENCH_MEM=${BENCH_MEM:-1G}
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_ROUNDS=${BENCH_ROUNDS:-2}
 BENCH_ICOUNT=${BENCH_ICOUNT:-1}
+# What the guests' clock measures, and the QEMU -icount options for it.
+clock=icount icount=shift=0,sleep=off
+[ "$BENCH_ICOUNT" != 0 ] || clock=wall icount=
 backings=(anonymous anonymous_thp fsdax devdax)
 reverted=0
 
@@ -82,13 +85,13 @@ main() {
 			say "round $r of $BENCH_ROUNDS: the $k kernel"
 			BUILD=$out RESULTS=$out/$k.$r KERNEL=$out/bzImage.$k INITRD=$out/initramfs.cpio \
 				SKIPLIST=/dev/null PMEM_GB=2 VM_TIMEOUT=${VM_TIMEOUT:-3600} \
-				ICOUNT=$([ "$BENCH_ICOUNT" = 0 ] || echo shift=0,sleep=off) \
+				ICOUNT=$icount \
 				"$TOP/scripts/run.sh" >"$out/$k.$r.log" 2>&1 ||
 				die "the $k kernel's run $r failed: $(tail -1 "$out/$k.$r.log"); see $out/$k.$r/"
 			results+=("$out/$k.$r")
 		done
 	done
-	"$TOP/scripts/bench.py" --out "$out" --clock "$([ "$BENCH_ICOUNT" = 0 ] && echo wall || echo icount)" \
+	"$TOP/scripts/bench.py" --out "$out" --clock "$clock" \
 		"${results[@]}"
 	say "done in $((SECONDS - t0)) s; table, CSV and plot in $out/"
 }
