@@ -65,6 +65,110 @@ series_stamp_file() {
 	echo "$(git -C "$TREE" rev-parse --absolute-git-dir)/kvm-dax-series"
 }
 
+# Record that $TREE's HEAD and series/ agree (after tree.sh applied it or
+# export.sh wrote it): the series' stamp, and HEAD in kvm-dax-head, so that
+# commits made later read as unexported.
+series_stamp_save() {
+	series_stamp >"$(series_stamp_file)"
+	git -C "$TREE" rev-parse HEAD >"$(dirname "$(series_stamp_file)")/kvm-dax-head"
+}
+
+# The HEAD recorded by series_stamp_save.
+series_stamp_head() {
+	cat "$(dirname "$(series_stamp_file)")/kvm-dax-head" 2>/dev/null || true
+}
+
+# The guest prints every line of its own through /dev/kmsg with this
+# prefix (scripts/guest-init); report.py and bench.py take it back out.
+TAP_PREFIX='kvm-dax: '
+
 # The test plan and skip-list (tests/plan documents their format).
 PLAN=${PLAN:-$TOP/tests/plan}
 SKIPLIST=${SKIPLIST:-$TOP/tests/skiplist}
+
+# --- build/linux: checks and the guard that puts it back -----------------
+
+git_tree() { git -C "$TREE" "$@"; }
+
+# require_clean_tree WHY: stop unless $TREE has no uncommitted edits to
+# tracked files.  WHY says what the caller is about to do to the tree.
+require_clean_tree() {
+	[ -e "$TREE/.git" ] || die "no tree at $TREE; run 'make tree'"
+	[ -z "$(git_tree status --porcelain --untracked-files=no)" ] ||
+		die "$TREE has uncommitted edits and $1; commit them (or 'git -C $TREE checkout -f .' to drop them) and run again"
+}
+
+# The branch $TREE is on, or its commit when detached.
+tree_ref() {
+	git_tree symbolic-ref -q --short HEAD || git_tree rev-parse HEAD
+}
+
+# tree_guard WHY: for a step that checks out commits in $TREE or patches it
+# in place.  The tree must be clean; it is put back on the branch (or
+# commit) it was on, with every edit dropped, on every exit: normal, error,
+# Ctrl-C (SIGINT) or SIGTERM.  The kernel is not rebuilt on an interrupt:
+# the files put back are newer than the objects, so the next "make kernel"
+# rebuilds them.
+tree_guard() {
+	require_clean_tree "$1"
+	tree_guard_ref=$(tree_ref)
+	trap tree_restore EXIT
+	trap 'tree_restore; trap - INT; kill -INT $$' INT
+	trap 'tree_restore; trap - TERM; kill -TERM $$' TERM
+}
+
+tree_restore() {
+	[ -n "${tree_guard_ref:-}" ] || return 0
+	if git_tree checkout -q -f "$tree_guard_ref" && git_tree reset -q --hard; then
+		:
+	else
+		say "error: could not put $TREE back on $tree_guard_ref; run 'git -C $TREE checkout -f $tree_guard_ref'"
+	fi
+	tree_guard_ref=
+}
+
+# tree_patch_build DIFF [GIT-APPLY-FLAGS...]: apply DIFF to the guarded
+# tree (-R reverts it) and rebuild the kernel incrementally; the build log
+# is $KBUILD/build.log.  The caller puts the tree back with tree_restore.
+tree_patch_build() {
+	local diff=$1
+
+	shift
+	git_tree apply "$@" "$diff" || return 2
+	"$TOP/scripts/kernel.sh" build
+}
+
+# What was built and tested: "git describe --dirty" of $TREE.
+tree_describe() {
+	git_tree describe --always --tags --dirty 2>/dev/null || echo unknown
+}
+
+# --- KTAP, the one results format of the gates, mutants and harness tests --
+#
+# ktap_begin; ktap pass|fail|skip NAME [DETAIL]...; ktap_end.  DETAIL is
+# printed as a "# " diagnostic line before the result.  ktap_end prints the
+# plan and the line "N passed, N failed, N skipped" that check.sh adds up,
+# and returns non-zero when anything failed.
+ktap_begin() {
+	echo "TAP version 13"
+	ktap_n=0 ktap_pass=0 ktap_fail=0 ktap_skip=0
+}
+
+ktap() {
+	local res=$1 name=$2
+
+	shift 2
+	ktap_n=$((ktap_n + 1))
+	[ $# = 0 ] || printf '# %s\n' "$@"
+	case $res in
+	pass) echo "ok $ktap_n $name"; ktap_pass=$((ktap_pass + 1)) ;;
+	skip) echo "ok $ktap_n $name # SKIP"; ktap_skip=$((ktap_skip + 1)) ;;
+	*) echo "not ok $ktap_n $name"; ktap_fail=$((ktap_fail + 1)) ;;
+	esac
+}
+
+ktap_end() {
+	echo "1..$ktap_n"
+	echo "$ktap_pass passed, $ktap_fail failed, $ktap_skip skipped"
+	[ "$ktap_fail" = 0 ]
+}

@@ -11,9 +11,20 @@
 # the test that was running, and writes a per-test log, a JUnit XML file and
 # a summary table that ends in "N passed, N failed, N skipped".
 #
+# results.json is the machine-readable result: the tested tree
+# ("git describe --dirty"), the base, the guest kernel, pmem, each test with
+# its status and splats, and the run's problems.  summary.txt is derived
+# from it for people; scripts read results.json ("report.py --failed DIR"
+# prints the failed tests, one "NAME CAUSE" per line).
+#
+# Fail closed: a guest that was expected to have pmem (--expect-pmem 1) and
+# did not report both namespaces fails the run, even if every DAX test
+# skipped.
+#
 # Exit status: 0 when every planned test passed or skipped and the log is
 # clean, 1 otherwise.
 import argparse
+import json
 import os
 import re
 import sys
@@ -30,16 +41,30 @@ TEST_START = re.compile(r'^# selftests: kvm-dax: (\S+)$')
 TEST_RESULT = re.compile(r'^(ok|not ok) \d+ selftests: kvm-dax: (\S+)(.*)$')
 
 
+# The one line of a guest whose pmem set-up worked (scripts/guest-init).
+PMEM_OK = 'pmem: fsdax=/mnt/dax devdax=/dev/dax1.0'
+
+
 def parse_args():
 	p = argparse.ArgumentParser(description='Turn the guest serial log into results.')
-	p.add_argument('--results', required=True, help='results directory (serial.log in it)')
-	p.add_argument('--tree', required=True, help='kernel tree, for tools/testing/kunit')
-	p.add_argument('--planned', required=True, help="the kselftest-list.txt the guest ran")
-	p.add_argument('--skiplist', required=True, help='tests/skiplist')
+	p.add_argument('--failed', metavar='DIR',
+		       help="only print the failed tests of DIR/results.json, one 'NAME CAUSE' per line")
+	p.add_argument('--results', help='results directory (serial.log in it)')
+	p.add_argument('--tree', help='kernel tree, for tools/testing/kunit')
+	p.add_argument('--planned', help="the kselftest-list.txt the guest ran")
+	p.add_argument('--skiplist', help='tests/skiplist')
 	p.add_argument('--vm-status', type=int, default=0, help="vm.sh's exit code")
 	p.add_argument('--base', default='unknown', help='base version, for the header')
-	p.add_argument('--expect-pmem', type=int, default=1, help='fail when pmem set-up failed')
-	return p.parse_args()
+	p.add_argument('--describe', default='unknown',
+		       help="'git describe --dirty' of the tested tree, for the header")
+	p.add_argument('--expect-pmem', type=int, default=1,
+		       help='1: fail unless the guest set up both pmem namespaces')
+	a = p.parse_args()
+	if not a.failed:
+		for need in ('results', 'tree', 'planned', 'skiplist'):
+			if getattr(a, need) is None:
+				p.error('--%s is required' % need)
+	return a
 
 
 def read_skiplist(path):
@@ -99,12 +124,32 @@ def scan(serial, entries):
 	return ktap, state
 
 
+def import_kunit_parser(tree):
+	"""The kernel's KTAP parser, from TREE; exit with a clear error if the
+	tree does not have the interface this script was written against
+	(Linux 6.12: parse_run_tests(), TestStatus, kunit_printer.Printer)."""
+	kunit = os.path.join(tree, 'tools/testing/kunit')
+	sys.path.insert(0, kunit)
+	try:
+		import kunit_parser
+		import kunit_printer
+		need = [kunit_parser.parse_run_tests, kunit_parser.TestStatus.SUCCESS,
+			kunit_parser.TestStatus.SKIPPED, kunit_parser.TestStatus.FAILURE,
+			kunit_printer.Printer, kunit_parser.stdout]
+	except (ImportError, AttributeError) as e:
+		sys.exit('report.py: error: cannot use the KTAP parser in %s (%s); '
+			 'it was written against Linux 6.12\'s kunit_parser.py: pass a 6.12 tree with --tree '
+			 'or adapt import_kunit_parser()' % (kunit, e))
+	del need
+	return kunit_parser, kunit_printer
+
+
 def apply_ktap(ktap, entries, tree, results):
 	"""Read each test's result with the kernel's KTAP parser."""
-	sys.path.insert(0, os.path.join(tree, 'tools/testing/kunit'))
-	import kunit_parser
-	import kunit_printer
+	kunit_parser, kunit_printer = import_kunit_parser(tree)
 	with open(os.path.join(results, 'kunit-parse.log'), 'w') as out:
+		# kunit_parser prints through its module-level "stdout" Printer;
+		# send that to a log instead of our summary.
 		kunit_parser.stdout = kunit_printer.Printer(out)
 		top = kunit_parser.parse_run_tests(ktap)
 	status = {kunit_parser.TestStatus.SUCCESS: 'pass',
@@ -147,8 +192,20 @@ def junit(entries, skips, path):
 	ET.ElementTree(suite).write(path, encoding='unicode', xml_declaration=True)
 
 
+def print_failed(results):
+	"""Print 'NAME CAUSE' for each failed test of RESULTS/results.json."""
+	with open(os.path.join(results, 'results.json')) as f:
+		r = json.load(f)
+	for t in r['tests']:
+		if t['result'] == 'fail':
+			print(t['name'], t['cause'])
+	return 0
+
+
 def main():
 	a = parse_args()
+	if a.failed:
+		return print_failed(a.failed)
 	serial_path = os.path.join(a.results, 'serial.log')
 	planned = [l.split(':', 1)[1].strip() for l in open(a.planned) if ':' in l]
 	entries = {n: Entry(n) for n in planned}
@@ -163,21 +220,29 @@ def main():
 	if ktap:
 		apply_ktap(ktap, entries, a.tree, a.results)
 
-	problems = []
+	# Problems of the run; those that no test's result shows (pmem, a
+	# splat or a death outside any test) count as one failure each.
+	problems, extra = [], 0
 	running = [e for e in entries.values() if e.status == 'crash']
 	if not state['done']:
 		what = 'panicked' if any('Kernel panic' in s for _, s in state.get('splats', [])) else \
 			'hung (the watchdog stopped it)' if a.vm_status == 124 else \
+			'was interrupted (Ctrl-C)' if a.vm_status == 130 else \
 			'stopped (QEMU exit %d)' % a.vm_status
 		during = running[0].name if running else ('boot' if not ktap else 'set-up')
 		problems.append('the guest %s during %s' % (what, during))
 		for e in running:
 			e.detail = 'guest %s during this test' % what
-	if a.expect_pmem and 'set-up failed' in state['pmem']:
-		problems.append('pmem set-up failed in the guest: ' + state['pmem'].strip())
+		extra += not running
+	if a.expect_pmem and PMEM_OK not in state['pmem'].splitlines():
+		problems.append('the plan expects pmem but the guest %s; the DAX tests did not run on it'
+				% ('said: ' + '; '.join(state['pmem'].splitlines())
+				   if state['pmem'] else 'reported no pmem set-up'))
+		extra += 1
 	for where, s in state.get('splats', []):
 		if where not in entries:
 			problems.append('kernel splat %s: %s' % (where, s))
+			extra += 1
 
 	os.makedirs(os.path.join(a.results, 'tests'), exist_ok=True)
 	for e in entries.values():
@@ -187,8 +252,25 @@ def main():
 
 	passed = sum(e.status == 'pass' and not e.splats for e in entries.values())
 	skipped = sum(e.status == 'skip' and not e.splats for e in entries.values())
-	failed = len(entries) - passed - skipped
-	lines = ['kvm-dax results: base %s, kernel %s' % (a.base, state['kernel'] or 'unknown')]
+	failed = len(entries) - passed - skipped + extra
+	results = {
+		'tree': a.describe, 'base': a.base, 'kernel': state['kernel'] or 'unknown',
+		'pmem': state['pmem'].strip(), 'done': state['done'], 'vm_status': a.vm_status,
+		'tests': [{'name': e.name,
+			   'result': 'fail' if e.splats or e.status not in ('pass', 'skip') else e.status,
+			   'status': e.status,
+			   'cause': ('kernel splat: ' + e.splats[0]) if e.splats else (e.detail or e.status),
+			   'splats': e.splats} for e in entries.values()]
+		+ [{'name': n.rsplit('/', 1)[-1], 'result': 'skip', 'status': 'skip',
+		    'cause': 'skip-list: ' + r, 'splats': []} for n, r in skips.items()],
+		'problems': problems,
+		'passed': passed, 'failed': failed, 'skipped': skipped + len(skips),
+	}
+	with open(os.path.join(a.results, 'results.json'), 'w') as f:
+		json.dump(results, f, indent=1)
+		f.write('\n')
+
+	lines = ['kvm-dax results: tree %s, base %s, kernel %s' % (a.describe, a.base, state['kernel'] or 'unknown')]
 	if state['pmem']:
 		lines.append(state['pmem'].strip())
 	lines.append('%-44s %s' % ('TEST', 'RESULT'))

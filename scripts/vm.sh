@@ -10,14 +10,24 @@
 # guest kernel was seen to oops with int3 in scheduler code while nested
 # tests ran (smm_test, guest_print_test); see README.md.
 #
-# Environment: KERNEL, INITRD, VM_TIMEOUT (watchdog, seconds), PMEM (1: two
+# Two watchdogs stop QEMU: the console has been silent for VM_SILENCE
+# seconds (by default the initramfs' largest plan timeout plus 60 s: no
+# test can stay silent longer without having timed out), or the whole run
+# took VM_TIMEOUT seconds.  QEMU runs under "timeout --foreground", so a
+# Ctrl-C reaches it, and a trap stops it on every other exit of this script.
+# While the guest runs, each test's "ok"/"not ok" line is printed with the
+# time it took.  The QEMU command line is kept in $RESULTS/qemu.cmdline.
+#
+# Environment: KERNEL, INITRD, VM_TIMEOUT (whole run, seconds), VM_SILENCE
+# (silent console, seconds), SHELL_ON=1 (boot to a shell on this terminal
+# instead of running the plan: "make shell"), PMEM (1: two
 # legacy pmem regions, 0: none), PMEM_GB (the size of each region, 1 by
 # default; the guest keeps 4 GiB of RAM besides), APPEND (extra kernel arguments),
 # TCG_THREAD (single or multi), ICOUNT (QEMU's -icount options, e.g.
 # "shift=0,sleep=off": the guest's clock then counts the instructions it
 # executed, one per nanosecond; needs thread=single), DRY_RUN=1 (print the
 # command only).
-# Exit: QEMU's, or 124 when the watchdog fired.
+# Exit: QEMU's, 124 when a watchdog fired, 130 on Ctrl-C.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -46,15 +56,97 @@ cmd=(qemu-system-x86_64 -machine q35 -cpu max -accel tcg,thread="$TCG_THREAD" ${
 	-serial file:"$RESULTS/serial.log"
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
 
+# The largest plan timeout, from the kselftest settings of the initramfs.
+plan_timeout() {
+	sed -n 's/^timeout=//p' "${INITRD%.cpio}/kselftest/kvm-dax/settings" 2>/dev/null || echo 600
+}
+VM_SILENCE=${VM_SILENCE:-$(($(plan_timeout) + 60))}
+serial=$RESULTS/serial.log
+
+if [ "${SHELL_ON:-0}" = 1 ]; then
+	cmd=("${cmd[@]/#file:$serial/mon:stdio}")
+	append+=" kvm_dax.shell=1"
+	cmd[-1]=$append
+fi
+
 if [ "${DRY_RUN:-0}" = 1 ]; then
-	printf '%q ' timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}"
+	printf '%q ' timeout --foreground -k 10 "$VM_TIMEOUT" "${cmd[@]}"
 	echo
 	exit 0
 fi
 
 mkdir -p "$RESULTS"
-say "booting $KERNEL (TCG thread=$TCG_THREAD, pmem=$PMEM, watchdog ${VM_TIMEOUT}s); serial log: $RESULTS/serial.log"
+printf '%q ' "${cmd[@]}" >"$RESULTS/qemu.cmdline"
+echo >>"$RESULTS/qemu.cmdline"
+
+if [ "${SHELL_ON:-0}" = 1 ]; then
+	say "booting $KERNEL to a shell (pmem=$PMEM); leave it with 'poweroff -f' or Ctrl-A X"
+	exec "${cmd[@]}"
+fi
+
+# Print each test's result line as the guest prints it, with its time.
+progress() {
+	local line t0=$SECONDS
+
+	while IFS= read -r line; do
+		case $line in
+		*"$TAP_PREFIX# selftests: "*) t0=$SECONDS ;;
+		*"${TAP_PREFIX}ok "[0-9]*|*"${TAP_PREFIX}not ok "[0-9]*)
+			say "${line#*"$TAP_PREFIX"} ($((SECONDS - t0)) s)" ;;
+		*"${TAP_PREFIX}pmem: "*) say "${line#*"$TAP_PREFIX"}" ;;
+		esac
+	done
+}
+
+# Stop QEMU (through timeout, which passes the signal on) when the serial
+# log has not grown for VM_SILENCE seconds.
+silence_watchdog() {
+	local size=-1 now quiet=0
+
+	while sleep 5; do
+		now=$(stat -c %s "$serial" 2>/dev/null || echo 0)
+		if [ "$now" != "$size" ]; then
+			size=$now quiet=0
+			continue
+		fi
+		quiet=$((quiet + 5))
+		[ $quiet -ge "$VM_SILENCE" ] || continue
+		say "the console was silent for ${VM_SILENCE}s (VM_SILENCE): stopping the guest"
+		touch "$RESULTS/.silent"
+		kill -TERM "$qemu" 2>/dev/null
+		return
+	done
+}
+
+# shellcheck disable=SC2317  # called from the traps
+stop_vm() {
+	kill -TERM "$qemu" ${watchdog:+"$watchdog"} ${follower:+"$follower"} 2>/dev/null
+	wait "$qemu" 2>/dev/null
+	return 0
+}
+
+rm -f "$serial" "$RESULTS/.silent"
+: >"$serial"
+say "booting $KERNEL (TCG thread=$TCG_THREAD, pmem=$PMEM, watchdogs: ${VM_SILENCE}s of silence, ${VM_TIMEOUT}s in all); serial log: $serial"
+timeout --foreground -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null &
+qemu=$!
+watchdog='' follower=''
+trap 'stop_vm' EXIT
+trap 'say "interrupted: stopping the guest"; stop_vm; trap - INT EXIT; kill -INT $$' INT
+trap 'stop_vm; trap - TERM EXIT; kill -TERM $$' TERM
+silence_watchdog &
+watchdog=$!
+tail -n +1 -F --pid="$qemu" "$serial" 2>/dev/null | progress &
+follower=$!
 rc=0
-timeout -k 10 "$VM_TIMEOUT" "${cmd[@]}" </dev/null || rc=$?
-[ $rc != 124 ] || say "the watchdog stopped the guest after ${VM_TIMEOUT}s"
+wait "$qemu" || rc=$?
+kill "$watchdog" 2>/dev/null
+wait "$follower" 2>/dev/null
+trap - EXIT
+if [ -e "$RESULTS/.silent" ]; then
+	rm -f "$RESULTS/.silent"
+	rc=124
+elif [ $rc = 124 ]; then
+	say "the watchdog stopped the guest after ${VM_TIMEOUT}s (VM_TIMEOUT)"
+fi
 exit $rc
