@@ -37,31 +37,25 @@ BENCH_ICOUNT=${BENCH_ICOUNT:-1}
 clock=icount icount=shift=0,sleep=off
 [ "$BENCH_ICOUNT" != 0 ] || clock=wall icount=
 backings=(anonymous anonymous_thp fsdax devdax)
-reverted=0
 
 kernel_changes() {
 	git -C "$TREE" diff base HEAD -- . ':(exclude)tools' ':(exclude)Documentation'
 }
 
-# Put the series' kernel changes back and rebuild, as mutants.sh does.
-restore() {
-	[ $reverted = 1 ] || return 0
-	git -C "$TREE" apply "$out/series-kernel.diff" &&
-		"$TOP/scripts/kernel.sh" build || say "error: could not restore $TREE; run 'git -C $TREE checkout .'"
-	reverted=0
-}
-
+# The base kernel is HEAD with the series' kernel changes reverted in
+# place (tree_guard puts them back on every exit), then the series kernel
+# is rebuilt.
 build_kernels() {
 	cp "$KBUILD/arch/x86/boot/bzImage" "$out/bzImage.series"
 	kernel_changes >"$out/series-kernel.diff"
 	[ -s "$out/series-kernel.diff" ] || die "the series changes no kernel code"
-	trap restore EXIT
-	git -C "$TREE" apply -R "$out/series-kernel.diff"
-	reverted=1
-	say "building the base kernel: HEAD without the series' kernel changes"
-	"$TOP/scripts/kernel.sh" build
+	tree_guard "the base kernel is built by reverting the series in it"
+	say "building the base kernel: HEAD without the series' kernel changes; log: $KBUILD/build.log"
+	tree_patch_build "$out/series-kernel.diff" -R || die "the base kernel does not build"
 	cp "$KBUILD/arch/x86/boot/bzImage" "$out/bzImage.base"
-	restore
+	tree_restore
+	say "rebuilding the series kernel; log: $KBUILD/build.log"
+	"$TOP/scripts/kernel.sh" build || die "the series kernel does not rebuild"
 }
 
 main() {
@@ -69,8 +63,6 @@ main() {
 
 	rm -rf "$out"
 	mkdir -p "$out"
-	[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
-		die "$TREE has uncommitted edits; the base kernel is built by reverting the series in it"
 	build_kernels
 
 	for b in "${backings[@]}"; do

@@ -23,5 +23,5 @@ rm -f "$SERIES"/[0-9][0-9][0-9][0-9]-*.patch
 mkdir -p "$SERIES"
 mv "$tmp"/*.patch "$SERIES"/
 # The tree now matches series/, so tree.sh must not reset it.
-series_stamp >"$(series_stamp_file)"
+series_stamp_save
 say "exported $n patches and the cover letter to $SERIES"

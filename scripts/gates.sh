@@ -14,21 +14,28 @@
 #   cross       virt/kvm and arch/<arch>/kvm build at HEAD for arm64,
 #               riscv and powerpc (ppc64le), from their defconfigs
 #
-# Each gate prints one "PASS gate" or "FAIL gate: why" line on stdout; logs
-# stay in $BUILD/gates/.  The tree is walked with git checkout and put back
-# on its branch at the end, so it must be clean.
+# The results are KTAP on stdout: one "ok N gate" or "not ok N gate" per
+# gate, after "# " lines that say what was checked or why it failed, then
+# "N passed, N failed, N skipped".  A gate whose tool fails is a failure.
+# Logs stay in $BUILD/gates/.  The bisect walk checks out every commit
+# detached, so the tree must be clean; it is put back on its branch on
+# every exit, Ctrl-C included (tree_guard in lib.sh).
 #
-# Usage: gates.sh [GATE...]   (default: all, in the order above)
+# Each gate_NAME function is self-contained: it reads the tree, writes only
+# its own logs and reports with ktap, so gates can run in any order.
+#
+# Usage: gates.sh [GATE...]   (default: checkpatch bisect_sparse coccicheck
+# cross; an unknown name is an error)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 logs=$BUILD/gates
-failed=0
+all_gates="checkpatch bisect_sparse coccicheck cross"
 
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+pass() { ktap pass "$1" "${@:2}"; }
+fail() { ktap fail "$1" "$2"; }
 
-git_t() { git -C "$TREE" "$@"; }
+git_t() { git_tree "$@"; }
 
 kmake() {
 	make -C "$TREE" O="$KBUILD" -j"$JOBS" CC="$(kcc)" "$@"
@@ -57,7 +64,7 @@ gate_checkpatch() {
 			>"$logs/checkpatch-${p##*/}.log" 2>&1 || bad+=" ${p##*/}"
 	done
 	if [ -z "$bad" ]; then
-		pass "checkpatch --strict ($(series_patches | wc -l) patches)"
+		pass checkpatch "checkpatch --strict: $(series_patches | wc -l) patches clean"
 	else
 		fail checkpatch "not clean:$bad (logs in $logs)"
 	fi
@@ -76,16 +83,21 @@ sparse_run() {
 # Walk base..HEAD: sparse at the base, a build at every commit, sparse at
 # HEAD.
 gate_bisect_sparse() {
-	local c n=0 bad="" branch new sobj=$BUILD/ksft-obj-gate
+	local c n=0 total bad="" branch new sobj=$BUILD/ksft-obj-gate
 
-	branch=$(git_t symbolic-ref -q --short HEAD) || branch=$(git_t rev-parse HEAD)
+	branch=$(tree_ref)
 	"$TOP/scripts/kernel.sh" config || { fail bisect "the kernel config failed"; return; }
 	mkdir -p "$sobj"
+	tree_guard "the bisect walk checks out every commit"
 	git_t checkout -q --detach base
-	sparse_run base >/dev/null || { fail sparse "the base does not build"; git_t checkout -q "$branch"; return; }
-	make -C "$TREE" O="$sobj" headers >"$logs/bisect-headers.log" 2>&1
+	say "bisect: sparse at base; log: $logs/sparse-base.log"
+	sparse_run base >/dev/null || { fail sparse "the base does not build"; tree_restore; return; }
+	make -C "$TREE" O="$sobj" headers >"$logs/bisect-headers.log" 2>&1 ||
+		{ fail bisect "the base's headers do not build; see $logs/bisect-headers.log"; tree_restore; return; }
+	total=$(git_t rev-list --count base.."$branch")
 	for c in $(git_t rev-list --reverse base.."$branch"); do
 		n=$((n + 1))
+		say "bisect: $n/$total $(git_t log -1 --format='%h %s' "$c"); log: $logs/bisect-$n.log"
 		git_t checkout -q "$c"
 		if touches_kernel "$c" && ! kmake arch/x86/kvm/ >"$logs/bisect-$n.log" 2>&1; then
 			bad+=" $n:$(git_t log -1 --format=%s "$c")"
@@ -97,17 +109,18 @@ gate_bisect_sparse() {
 			bad+=" $n:$(git_t log -1 --format=%s "$c")"
 		fi
 	done
-	git_t checkout -q "$branch"
+	tree_restore
 	if [ -z "$bad" ]; then
-		pass "bisect ($n commits build: arch/x86/kvm/ and the KVM selftests)"
+		pass bisect "$n commits build on their own: arch/x86/kvm/ and the KVM selftests"
 	else
 		fail bisect "these commits do not build on their own:$bad (logs: $logs/bisect-N.log)"
 	fi
 
+	say "sparse at HEAD; log: $logs/sparse-head.log"
 	sparse_run head >/dev/null || { fail sparse "HEAD does not build"; return; }
 	new=$(comm -13 <(sparse_warnings "$logs/sparse-base.log") <(sparse_warnings "$logs/sparse-head.log"))
 	if [ -z "$new" ]; then
-		pass "sparse (C=2 arch/x86/kvm/: $(sparse_warnings "$logs/sparse-head.log" | wc -l) warnings, none new)"
+		pass sparse "sparse C=2 arch/x86/kvm/: $(sparse_warnings "$logs/sparse-head.log" | wc -l) warnings, none new"
 	else
 		printf '%s\n' "$new" >"$logs/sparse-new.log"
 		fail sparse "new warnings against the base: $(head -1 <<<"$new") (all: $logs/sparse-new.log)"
@@ -122,8 +135,9 @@ cocci_normalize() {
 
 # Copy the touched .c files, as they are at REV, into one directory and run
 # coccicheck on it once: spatch's cost is per semantic patch, not per file.
+# Prints the normalised reports; fails when coccicheck itself failed.
 cocci_run() {
-	local rev=$1 dir=$logs/cocci-$1 f
+	local rev=$1 dir=$logs/cocci-$1 f log=$logs/cocci-$1.make.log
 
 	rm -rf "$dir"
 	for f in $(touched_c_files); do
@@ -132,18 +146,21 @@ cocci_run() {
 		git_t show "$rev:$f" >"$dir/$f"
 	done
 	[ -d "$dir" ] || return 0
-	make -C "$TREE" O="$KBUILD" coccicheck MODE=report M="$dir" 2>&1 |
-		grep -E "^$dir/[^ ]+:[0-9]+:" | cocci_normalize "$dir" | sort
+	make -C "$TREE" O="$KBUILD" coccicheck MODE=report M="$dir" >"$log" 2>&1 || return 1
+	grep -E "^$dir/[^ ]+:[0-9]+:" "$log" | cocci_normalize "$dir" | sort
 }
 
 gate_coccicheck() {
 	local new
 
-	cocci_run base >"$logs/cocci-base.log"
-	cocci_run HEAD >"$logs/cocci-head.log"
+	say "coccicheck at base and HEAD; logs: $logs/cocci-*.make.log"
+	cocci_run base >"$logs/cocci-base.log" ||
+		{ fail coccicheck "make coccicheck failed at base; see $logs/cocci-base.make.log"; return; }
+	cocci_run HEAD >"$logs/cocci-head.log" ||
+		{ fail coccicheck "make coccicheck failed at HEAD; see $logs/cocci-HEAD.make.log"; return; }
 	new=$(comm -13 "$logs/cocci-base.log" "$logs/cocci-head.log")
 	if [ -z "$new" ]; then
-		pass "coccicheck ($(touched_c_files | wc -l) touched .c files, nothing new)"
+		pass coccicheck "coccicheck: $(touched_c_files | wc -l) touched .c files, nothing new"
 	else
 		printf '%s\n' "$new" >"$logs/cocci-new.log"
 		fail coccicheck "new reports against the base: $(head -1 <<<"$new") (all: $logs/cocci-new.log)"
@@ -165,6 +182,7 @@ gate_cross() {
 	for t in "${cross_targets[@]}"; do
 		read -r arch prefix defconfig <<<"$t"
 		o=$BUILD/kbuild-$arch log=$logs/cross-$arch.log
+		say "cross: $arch; log: $log"
 		if ! command -v "${prefix}gcc" >/dev/null; then
 			bad+=("$arch (${prefix}gcc is missing; run 'make setup')")
 			continue
@@ -182,25 +200,26 @@ gate_cross() {
 		fi
 	done
 	if [ ${#bad[@]} = 0 ]; then
-		pass "cross (arch/<arch>/kvm/ with virt/kvm builds for: ${built[*]})"
+		pass cross "arch/<arch>/kvm/ with virt/kvm builds for: ${built[*]}"
 	else
 		fail cross "does not build for: ${bad[*]}"
 	fi
 }
 
 main() {
-	local g
+	local g gates=("$@")
 
-	mkdir -p "$logs"
-	[ -e "$TREE/.git" ] || die "no tree at $TREE; run 'make tree'"
-	[ -z "$(git_t status --porcelain --untracked-files=no)" ] ||
-		die "$TREE has uncommitted edits; the gates check out every commit, so commit first"
-	for g in "${@:-checkpatch bisect_sparse coccicheck cross}"; do
-		for g in $g; do
-			"gate_$g"
-		done
+	[ $# -gt 0 ] || read -ra gates <<<"$all_gates"
+	for g in "${gates[@]}"; do
+		declare -F "gate_$g" >/dev/null || die "unknown gate '$g' (known: $all_gates)"
 	done
-	return $((failed > 0))
+	mkdir -p "$logs"
+	require_clean_tree "the gates read its commits"
+	ktap_begin
+	for g in "${gates[@]}"; do
+		"gate_$g"
+	done
+	ktap_end
 }
 
 main "$@"

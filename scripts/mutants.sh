@@ -9,73 +9,85 @@
 #
 #   Recreates: the real bug it brings back
 #   Undoes:    the upstream fix it undoes in spirit
-#   Caught-by: the plan entry expected to fail
+#   Caught-by: the plan entry that must fail because of it (a program
+#              name stands for all its variants)
 #
 # For each one: apply it to $TREE, rebuild the kernel incrementally, boot
-# and run the DAX subset of the plan (T=$MUTANT_TESTS), report "killed" (a
-# test failed, or the kernel-log scan caught a splat: which) or "survived",
-# and revert it.  The clean kernel is rebuilt at the end.  Exit non-zero if
-# any mutant survives or does not apply.
+# and run the DAX subset of the plan (T=$MUTANT_TESTS), and read the run's
+# results.json.  The mutant is killed when the Caught-by: test failed; it
+# survived when nothing failed, and a run where only other tests failed is
+# a failure too ("caught by the wrong test").  The tree is put back after
+# each mutant and on every exit, Ctrl-C included (tree_guard); the clean
+# kernel is rebuilt at the end.
+#
+# Output: KTAP, one result per mutant, then "N passed, N failed, N skipped".
+# INITRD, when set, is used instead of packing the DAX subset.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 MUTANTS_DIR=${MUTANTS_DIR:-$TOP/tests/mutants}
 MUTANT_TESTS=${MUTANT_TESTS:-dax_|pmem_teardown}
 out=$BUILD/mutants
-killed=0 bad=0
 
 header() {
 	sed -n "s/^$2: *//p" "$1" | head -1
 }
 
-# What failed in a run: each failing result of the table, with its cause.
-failures() {
-	grep -vE ' (PASS|SKIP)( |$)|^kvm-dax results|^pmem:|^TEST |passed, ' "$1" | sed 's/  */ /g'
-}
-
 run_mutant() {
-	local m=$1 name res t0=$SECONDS expect
+	local m=$1 name res t0=$SECONDS expect caught
 
 	name=$(basename "$m" .patch)
 	expect=$(header "$m" Caught-by)
-	if ! git -C "$TREE" apply "$m" 2>"$out/$name.apply.log"; then
-		echo "FAIL mutant $name: does not apply to the series ($(head -1 "$out/$name.apply.log"))"
-		bad=$((bad + 1))
+	res=$out/$name
+	if [ -z "$expect" ]; then
+		ktap fail "$name" "$m has no Caught-by: header"
 		return
 	fi
-	res=$out/$name
-	if ! "$TOP/scripts/kernel.sh" build 2>"$out/$name.build.log"; then
-		echo "FAIL mutant $name: the kernel does not build with it; see $out/$name.build.log"
-		bad=$((bad + 1))
-	elif RESULTS=$res "$TOP/scripts/run.sh" >"$out/$name.log" 2>&1; then
-		echo "FAIL mutant $name survived ($((SECONDS - t0)) s): no test caught '$(header "$m" Recreates)'; expected $expect to"
-		bad=$((bad + 1))
+	say "mutant $name: applying and rebuilding; log: $KBUILD/build.log"
+	tree_patch_build "$m" >"$out/$name.build.log" 2>&1
+	case $? in
+	0) ;;
+	2) ktap fail "$name" "does not apply to the series: $(grep -m1 error "$out/$name.build.log")"
+	   tree_restore; return ;;
+	*) ktap fail "$name" "the kernel does not build with it; see $out/$name.build.log"
+	   tree_restore; return ;;
+	esac
+	say "mutant $name: booting; serial log: $res/serial.log"
+	RESULTS=$res "$TOP/scripts/run.sh" >"$out/$name.log" 2>&1
+	tree_restore
+	caught=$("$TOP/scripts/report.py" --failed "$res") ||
+		{ ktap fail "$name" "no results in $res"; return; }
+	if [ -z "$caught" ]; then
+		ktap fail "$name" "survived ($((SECONDS - t0)) s): no test caught '$(header "$m" Recreates)'; $expect must"
+	elif grep -qE "^$expect(\.[^ ]+)? " <<<"$caught"; then
+		ktap pass "$name" "killed ($((SECONDS - t0)) s) by: $(paste -sd ';' - <<<"$caught")"
 	else
-		echo "PASS mutant $name killed ($((SECONDS - t0)) s) by: $(failures "$res/summary.txt" | paste -sd ';' -)"
-		failures "$res/summary.txt" | grep -q "$expect" ||
-			echo "  note: the expected catcher $expect is not among them"
-		killed=$((killed + 1))
+		ktap fail "$name" "caught by the wrong test ($((SECONDS - t0)) s): $expect passed; failed: $(paste -sd ';' - <<<"$caught")"
 	fi
-	git -C "$TREE" apply -R "$m"
 }
 
 main() {
-	local m
+	local m mutants
 
 	mkdir -p "$out"
-	[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
-		die "$TREE has uncommitted edits; mutants are applied on top of a clean tree"
-	# The DAX subset of the plan, packed once for all mutants.
-	KSFT_INSTALL=$BUILD/kselftest BUILD=$out T=$MUTANT_TESTS "$TOP/scripts/initramfs.sh" ||
-		die "could not pack the DAX subset of the plan"
-	export INITRD=$out/initramfs.cpio
-	for m in "$MUTANTS_DIR"/*.patch; do
-		[ -e "$m" ] || die "no mutants in $MUTANTS_DIR"
+	mutants=("$MUTANTS_DIR"/*.patch)
+	[ -e "${mutants[0]}" ] || die "no mutants in $MUTANTS_DIR"
+	tree_guard "the mutants are applied to it in place"
+	if [ -z "${INITRD:-}" ]; then
+		# The DAX subset of the plan, packed once for all mutants.
+		KSFT_INSTALL=$BUILD/kselftest BUILD=$out T=$MUTANT_TESTS "$TOP/scripts/initramfs.sh" ||
+			die "could not pack the DAX subset of the plan"
+		export INITRD=$out/initramfs.cpio
+	fi
+	ktap_begin
+	for m in "${mutants[@]}"; do
 		BUILD=$out run_mutant "$m"
 	done
-	"$TOP/scripts/kernel.sh" build || die "the clean kernel does not rebuild"
-	echo "$killed passed, $bad failed"
-	[ $bad = 0 ]
+	tree_restore
+	say "rebuilding the clean kernel; log: $KBUILD/build.log"
+	"$TOP/scripts/kernel.sh" build >"$out/clean.build.log" 2>&1 ||
+		ktap fail clean-rebuild "the kernel without mutants does not rebuild; see $out/clean.build.log"
+	ktap_end
 }
 
 main "$@"

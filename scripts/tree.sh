@@ -10,8 +10,12 @@
 # letter's text is kept as the branch description for "make export".
 #
 # An existing tree is left alone while series/ is unchanged, so commits made
-# in it survive until they are exported.  When series/ changed, a clean tree
-# is reset to "base" and the series applied again.
+# in it survive until they are exported.  When series/ changed, the tree is
+# reset to "base" and the series applied again; commits that were never
+# exported are first saved on a branch backup/DATE.  Either way the tree
+# must be on its branch, clean and on top of "base": a detached HEAD or an
+# edited tree is what an interrupted gate or mutant run leaves, and testing
+# it would test the wrong kernel, so tree.sh stops and says what to do.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -98,6 +102,27 @@ apply_series() {
 	say "applied $(series_patches | wc -l) patches on base $(tree_version "$TREE")"
 }
 
+# Stop unless the tree is on a branch, clean, and on top of "base".
+check_tree_state() {
+	git_tree symbolic-ref -q HEAD >/dev/null ||
+		die "$TREE is at a detached HEAD ($(git_tree log -1 --format='%h %s')), as an interrupted 'make gates' leaves it; run 'git -C $TREE checkout master' (or the branch you work on) and run again"
+	require_clean_tree "would be tested as it is (an interrupted 'make mutants' or 'make bench' leaves a patched tree)"
+	git_tree merge-base --is-ancestor base HEAD ||
+		die "$TREE's branch $(tree_ref) does not contain the tag 'base'; rebase it onto base ('git -C $TREE rebase base') or remove $TREE"
+}
+
+# Save commits that series/ does not have on a branch before a reset.
+backup_unexported() {
+	local head branch
+
+	head=$(git_tree rev-parse HEAD)
+	[ "$head" != "$(git_tree rev-parse base)" ] || return 0
+	[ "$head" != "$(series_stamp_head)" ] || return 0
+	branch=backup/$(date -u +%Y%m%d-%H%M%S)
+	git_tree branch "$branch" "$head"
+	say "saved $(git_tree rev-list --count base.."$head") commits of $TREE that were never exported on branch $branch ($(git_tree log -1 --format='%h %s' "$head"))"
+}
+
 main() {
 	local stamp want have
 
@@ -105,15 +130,15 @@ main() {
 	mkdir -p "$BUILD"
 	# .git is a file in a git worktree: ask git, never rm -rf a tree.
 	if git -C "$TREE" rev-parse -q --verify base >/dev/null 2>&1; then
+		check_tree_state
 		stamp=$(series_stamp_file)
 		if [ "$(cat "$stamp" 2>/dev/null)" = "$(series_stamp)" ]; then
-			say "$TREE is up to date with series/"
+			say "$TREE is up to date with series/ (at $(tree_describe))"
 			tree_version "$TREE" >"$BUILD/base-version"
 			return 0
 		fi
-		[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
-			die "$TREE has uncommitted edits and series/ changed; commit and 'make export', or remove $TREE"
-		say "series/ changed: resetting $TREE to base (old HEAD $(git -C "$TREE" rev-parse --short HEAD))"
+		backup_unexported
+		say "series/ changed: resetting $TREE to base (old HEAD $(git_tree log -1 --format='%h %s'))"
 		git -C "$TREE" reset -q --hard base
 	elif [ -e "$TREE" ] && [ -n "$(ls -A "$TREE")" ]; then
 		die "$TREE exists but is not a git tree with a 'base' tag; move it away or set TREE"
@@ -129,7 +154,7 @@ main() {
 
 	keep_cover_letter
 	apply_series
-	series_stamp >"$(series_stamp_file)"
+	series_stamp_save
 }
 
 main "$@"
