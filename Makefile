@@ -21,17 +21,25 @@ export KSRC ?= /usr/src/linux-source-6.12.tar.xz
 
 S := $(TOP)/scripts
 
-.PHONY: help setup tree kernel selftests initramfs run check check-debug gates \
-	harness-test mutants bench export clean
+.PHONY: help setup validate tree kernel selftests initramfs run shell check \
+	check-debug gates harness-test mutants bench export clean
 
 help:
 	@sed -n 's/^## //p' $(TOP)/Makefile
 
+## Targets (times: 2 cores, ccache cold; see docs/figures.md):
+
 ## make run        apply series/ to the base, build, boot with pmem, run the test plan
+##                  (about 20 min cold: 15 to build, 5 in the VM; then 5 min)
 run: setup tree kernel selftests initramfs
 	@$(S)/run.sh
 
+## make shell      boot the same guest, pmem set up, to a shell on this terminal
+shell: setup tree kernel selftests initramfs
+	@SHELL_ON=1 $(S)/vm.sh
+
 ## make check      the test command: series gates, the VM run, mutants, the harness's own tests
+##                  (about 35 min cold, 20 with ccache warm); ends with a table of steps
 check: setup
 	@$(S)/check.sh
 
@@ -53,8 +61,12 @@ bench: setup tree kernel selftests
 setup:
 	@$(S)/setup.sh
 
+## make validate   check tests/plan and tests/skiplist (seconds; runs before every build)
+validate:
+	@$(S)/initramfs.sh --validate
+
 ## make tree       build/linux: a git tree of the base with series/ applied
-tree:
+tree: validate
 	@$(S)/tree.sh
 
 ## make export     regenerate series/ from the commits in build/linux
@@ -84,3 +96,16 @@ harness-test:
 ## make clean      remove build/ (the tree under it too: export first)
 clean:
 	rm -rf $(BUILD)
+
+## Variables (make VAR=value target, or in the environment):
+##   T=regex          run only the plan entries whose names match (run, shell, check-debug)
+##   KSRC=path        the base: a 6.12.y tree or tarball (default: Debian's linux-source-6.12)
+##   JOBS=n           parallel build jobs (default: CPUs + 1)
+##   VM_TIMEOUT=s     stop the guest after this long in all (default 3000)
+##   VM_SILENCE=s     stop the guest when its console is silent this long
+##                    (default: the largest plan timeout + 90)
+##   TCG_THREAD=single|multi   QEMU's TCG threading (default single; see README)
+##   MUTANTS_DIR=dir  the mutants to run (default tests/mutants; make mutants: about 5 min)
+##   BENCH_MEM, BENCH_RUNS, BENCH_ROUNDS, BENCH_ICOUNT   make bench (about 14 min):
+##                    memory per VM (1G), VMs per backing (3), boots per kernel (2),
+##                    1: guest clock counts instructions, 0: wall clock

@@ -12,7 +12,11 @@
 # reason, and every plan entry must name an installed program.  Another plan
 # ($PLAN, e.g. the benchmark's) only needs its own programs installed.
 #
-# Usage: initramfs.sh [-t REGEX]   (-t keeps the plan entries that match)
+# "initramfs.sh --validate" only checks tests/plan and tests/skiplist
+# (format, unknown keys, duplicates, reasons), so that a typo stops "make"
+# before any build; "make validate" runs it first.
+#
+# Usage: initramfs.sh [--validate]   (T=REGEX keeps the plan entries that match)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -104,6 +108,12 @@ check_coverage() {
 		say "error: installed KVM selftest $t is neither in tests/plan nor in tests/skiplist"
 		bad=1
 	done < <(find "$install/kvm" -type f -perm -u+x ! -path '*/harness/*' | sort)
+	# A skip-list entry for a test that is gone checks nothing.
+	while read -r t; do
+		[ -z "$t" ] || [ -x "$install/kvm/$t" ] && continue
+		say "error: tests/skiplist names $t, which is not an installed KVM selftest; remove the entry"
+		bad=1
+	done <<<"$skips"
 	[ $bad = 0 ] || die "tests/plan and tests/skiplist must cover every installed KVM selftest"
 }
 
@@ -142,9 +152,13 @@ gen_collection() {
 main() {
 	local plan skips
 
+	plan=$(read_plan "$PLAN") || die "$PLAN is malformed (see above)"
+	skips=$(skiplist_names "$SKIPLIST") || die "$SKIPLIST is malformed (see above)"
+	if [ "${1:-}" = --validate ]; then
+		say "$PLAN ($(wc -l <<<"$plan") entries) and $SKIPLIST ($(wc -l <<<"$skips") entries) are well-formed"
+		return 0
+	fi
 	[ -f "$install/run_kselftest.sh" ] || die "no kselftest install in $install; run 'make selftests'"
-	plan=$(read_plan "$PLAN") || die "tests/plan is malformed (see above)"
-	skips=$(skiplist_names "$SKIPLIST") || die "tests/skiplist is malformed (see above)"
 	default_timeout=$(sed -n 's/^timeout=//p' "$install/kvm/settings" 2>/dev/null || true)
 	default_timeout=${default_timeout:-120}
 
