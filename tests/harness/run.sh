@@ -6,30 +6,29 @@
 # keeping what it had.  The cases that boot a guest use the real kernel in
 # $KBUILD with a small kselftest collection of fake tests that pass,
 # provoke a real WARNING, BUG or panic through lkdtm, hang or time out.
+# The report's cases replay recorded serial logs (fixtures/) without a VM;
+# the tree's cases use a fake kernel tree whose "builds" take no time, or
+# a minute when they are to be interrupted.
 #
-# Output: TAP, then "N passed, N failed".
+# Output: KTAP, then "N passed, N failed, N skipped".
 set -u
 . "$(dirname "$0")/../../scripts/lib.sh"
 
 # The cases change BUILD; the kernel and its tree stay the real ones.
 export TREE KBUILD
 tmp=$BUILD/harness-test
-n=0 passed=0 failed=0
+fixtures=$(dirname "$0")/fixtures
 
 # case DESCRIPTION FUNCTION: run one case; its output goes to a log.
 case_() {
-	local log
+	local log=$tmp/case-$((ktap_n + 1)).log t0=$SECONDS
 
-	n=$((n + 1))
-	log=$tmp/case-$n.log
 	if "$2" >"$log" 2>&1; then
-		echo "ok $n $1"
-		passed=$((passed + 1))
+		ktap pass "$1"
 	else
-		echo "not ok $n $1"
-		sed 's/^/# /' "$log" | tail -n 15
-		failed=$((failed + 1))
+		ktap fail "$1" "$(tail -n 15 "$log")"
 	fi
+	say "$1: $((SECONDS - t0)) s; log: $log"
 }
 
 # expect_fail REGEX CMD...: CMD must exit non-zero and print REGEX.
@@ -99,6 +98,152 @@ t_no_base() {
 		'no base source at KSRC=/nonexistent.*apt-get install linux-source-6.12' "$TOP/scripts/tree.sh"
 }
 
+# A fake kernel tree, a git tree tagged "base" with one commit on master,
+# for the steps that walk or patch build/linux.  Its "builds" succeed at
+# once, or take a minute when the file SLOW is in the checked-out tree (the
+# commit adds it), so that a case can interrupt one; coccicheck fails.
+fake_tree() {
+	local t=$tmp/ftree
+
+	rm -rf "$t" "$tmp/fkb"
+	mkdir -p "$t/virt/kvm" "$t/tools/testing/selftests/kvm" "$t/scripts/kconfig" "$tmp/fkb"
+	printf 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\nEXTRAVERSION =\n' >"$t/Makefile"
+	printf 'arch/x86/kvm/ bzImage headers:\n\t@if [ -f SLOW ]; then sleep 60; fi\n' >>"$t/Makefile"
+	printf 'coccicheck:\n\t@echo "spatch: broken on purpose" >&2; exit 2\n' >>"$t/Makefile"
+	: >"$t/tools/testing/selftests/kvm/config"
+	# merge_config.sh -n -O DIR FRAGMENT...: every option as asked.
+	printf '#!/bin/sh\nout=$3; shift 3; cat "$@" >"$out/.config"\n' >"$t/scripts/kconfig/merge_config.sh"
+	chmod +x "$t/scripts/kconfig/merge_config.sh"
+	printf 'line %s\n' $(seq 1 20) >"$t/virt/kvm/kvm_main.c"
+	(
+		cd "$t" && git init -q -b master && git add -A && git commit -qm base && git tag base &&
+		sed -i 's/^line 10$/line ten/' virt/kvm/kvm_main.c && touch SLOW &&
+		git add -A && git commit -qm "KVM: change a line"
+	) || return 1
+	cp "$TOP/config/guest.config" "$tmp/fkb/.config" 2>/dev/null || : >"$tmp/fkb/.config"
+	echo "$t"
+}
+
+# A mutant of the fake tree's kvm_main.c.
+fake_mutant() {
+	mkdir -p "$tmp/fmutants"
+	cat >"$tmp/fmutants/01-fake.patch" <<-'EOP'
+	Recreates: nothing; a harness test
+	Caught-by: pass_test
+	--- a/virt/kvm/kvm_main.c
+	+++ b/virt/kvm/kvm_main.c
+	@@ -1,3 +1,3 @@
+	 line 1
+	-line 2
+	+line two
+	 line 3
+	EOP
+	echo "$tmp/fmutants"
+}
+
+# interrupt_when COND CMD...: run CMD in a process group of its own, wait
+# (at most 2 min) until COND succeeds, then send SIGINT to the group, as
+# Ctrl-C on a terminal does, and wait for CMD to end.  CMD's output is in
+# $tmp/int.out.
+interrupt_when() {
+	local cond=$1 pid i
+
+	shift
+	set -m
+	"$@" >"$tmp/int.out" 2>&1 &
+	pid=$!
+	set +m
+	for i in $(seq 240); do
+		eval "$cond" && break
+		kill -0 "$pid" 2>/dev/null || { echo "it ended before the interrupt:"; cat "$tmp/int.out"; return 1; }
+		sleep 0.5
+	done
+	kill -INT -- -"$pid"
+	for i in $(seq 60); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -0 "$pid" 2>/dev/null && { echo "still running 30 s after SIGINT"; kill -KILL -- -"$pid"; }
+	wait "$pid"
+	echo "exit status $? after SIGINT; its output:"
+	cat "$tmp/int.out"
+}
+
+tree_is_back() {
+	local t=$1
+
+	[ "$(git -C "$t" symbolic-ref -q --short HEAD)" = master ] ||
+		{ echo "the tree was left at $(git -C "$t" log -1 --format='%h %s') (detached)"; return 1; }
+	[ -z "$(git -C "$t" status --porcelain --untracked-files=no)" ] ||
+		{ echo "the tree was left with edits:"; git -C "$t" status --short; return 1; }
+	echo "the tree is back on master, clean"
+}
+
+# Fail-open 1: a bisect walk interrupted while it builds a detached commit.
+t_gate_interrupted() {
+	local t
+
+	t=$(fake_tree) || return 1
+	interrupt_when "[ -f '$t/SLOW' ] && ! git -C '$t' symbolic-ref -q HEAD >/dev/null" \
+		env TREE="$t" KBUILD="$tmp/fkb" BUILD="$tmp/fb" "$TOP/scripts/gates.sh" bisect_sparse || return 1
+	tree_is_back "$t"
+}
+
+# Fail-open 1: a mutant run interrupted while the mutant kernel builds.
+t_mutant_interrupted() {
+	local t m
+
+	t=$(fake_tree) || return 1
+	m=$(fake_mutant)
+	interrupt_when "grep -q 'line two' '$t/virt/kvm/kvm_main.c'" \
+		env TREE="$t" KBUILD="$tmp/fkb" BUILD="$tmp/fb" MUTANTS_DIR="$m" INITRD=/dev/null \
+		"$TOP/scripts/mutants.sh" || return 1
+	tree_is_back "$t"
+}
+
+# Fail-open 1, second line of defence: what an interrupt could still leave
+# (SIGKILL) is refused by tree.sh, which says what to do.
+t_tree_refuses_wrong_tree() {
+	local t
+
+	t=$(fake_tree) || return 1
+	git -C "$t" checkout -q --detach base
+	BUILD=$tmp/fb TREE=$t SERIES=$(fake_series good) expect_fail \
+		"detached HEAD.*run 'git -C $t checkout master'" "$TOP/scripts/tree.sh" || return 1
+	git -C "$t" checkout -q master
+	echo "line two" >>"$t/virt/kvm/kvm_main.c"
+	BUILD=$tmp/fb TREE=$t SERIES=$(fake_series good) expect_fail \
+		"uncommitted edits and would be tested as it is" "$TOP/scripts/tree.sh"
+}
+
+# Commits that were never exported survive a change of series/.
+t_tree_backs_up_commits() {
+	local t=$tmp/tree br
+
+	rm -rf "$t"
+	BUILD=$tmp TREE=$t SERIES=$(fake_series good) KSRC=$(fake_base 117) \
+		"$TOP/scripts/tree.sh" >"$tmp/out" 2>&1 || { cat "$tmp/out"; return 1; }
+	echo "line 21" >>"$t/virt/kvm/kvm_main.c"
+	git -C "$t" commit -qam "KVM: work in progress"
+	BUILD=$tmp TREE=$t SERIES=$(fake_series bad) KSRC=$(fake_base 117) \
+		"$TOP/scripts/tree.sh" >"$tmp/out" 2>&1
+	grep -E 'saved 2 commits .* on branch backup/' "$tmp/out" || { cat "$tmp/out"; return 1; }
+	br=$(sed -n 's/.* on branch \(backup\/[^ ]*\) .*/\1/p' "$tmp/out")
+	git -C "$t" log -1 --format=%s "$br" | grep -x "KVM: work in progress"
+}
+
+# Fail-open 4: a gate whose tool fails, and a gate that does not exist.
+t_gate_tool_fails() {
+	local t
+
+	t=$(fake_tree) || return 1
+	TREE=$t KBUILD=$tmp/fkb BUILD=$tmp/fb expect_fail \
+		'make coccicheck failed at base' "$TOP/scripts/gates.sh" coccicheck || return 1
+	grep -x 'not ok 1 coccicheck' "$tmp/out" || return 1
+	TREE=$t KBUILD=$tmp/fkb BUILD=$tmp/fb expect_fail \
+		"unknown gate 'cocci' \(known: checkpatch bisect_sparse coccicheck cross\)" "$TOP/scripts/gates.sh" cocci
+}
+
 t_kernel_build_fails() {
 	local t=$tmp/broken-tree
 
@@ -133,9 +278,9 @@ fake_install() {
 	echo "$ksft"
 }
 
-# boot NAME PLAN-LINES...: pack the fake install with that plan, boot it
-# without pmem, and report; the report's output is in $tmp/NAME/out.
-boot() {
+# pack NAME PLAN-LINES...: pack the fake install with that plan into
+# $tmp/NAME/initramfs.cpio.
+pack() {
 	local name=$1 b=$tmp/$1 ksft
 
 	shift
@@ -149,8 +294,30 @@ boot() {
 	done >"$b/skiplist"
 	BUILD=$b KSFT_INSTALL=$ksft PLAN=$b/plan SKIPLIST=$b/skiplist T= \
 		"$TOP/scripts/initramfs.sh" >"$b/out" 2>&1 || { cat "$b/out"; return 2; }
+}
+
+# boot NAME PLAN-LINES...: pack, boot without pmem, and report; the
+# report's output is in $tmp/NAME/out.
+boot() {
+	local b=$tmp/$1
+
+	pack "$@" || return 2
 	BUILD=$b RESULTS=$b/results SKIPLIST=$b/skiplist PMEM=0 VM_TIMEOUT=${VM_TIMEOUT:-120} \
 		"$TOP/scripts/run.sh" >>"$b/out" 2>&1
+}
+
+# Fail-open 2: Ctrl-C while the guest runs a test must stop QEMU at once.
+t_vm_interrupted() {
+	local b=$tmp/ctrlc pid
+
+	pack ctrlc 'slow_test timeout=100' || return 1
+	interrupt_when "grep -q 'selftests: kvm-dax: slow_test' '$b/results/serial.log' 2>/dev/null" \
+		env BUILD="$b" RESULTS="$b/results" SKIPLIST="$b/skiplist" PMEM=0 "$TOP/scripts/run.sh"
+	sleep 2
+	pid=$(pgrep -f -- "file:$b/results/serial.log") || { echo "QEMU stopped"; return 0; }
+	echo "QEMU (pid $pid) still runs after Ctrl-C"
+	kill "$pid"
+	return 1
 }
 
 # expect_boot_fail NAME REGEX...: the boot must fail and print every REGEX.
@@ -173,28 +340,55 @@ t_splats_and_timeout() {
 		'^bug_test +FAIL \(.*kernel splat: .*kernel BUG at' '^slow_test +TIMEOUT' '^1 passed, 3 failed'
 }
 
+# replay NAME EXPECT-PMEM: run report.py on fixtures/NAME.serial; its
+# output is in $tmp/NAME/out and its exit status is returned.
+replay() {
+	local r=$tmp/$1/results
+
+	rm -rf "$tmp/$1"
+	mkdir -p "$r"
+	cp "$fixtures/$1.serial" "$r/serial.log"
+	"$TOP/scripts/report.py" --results "$r" --tree "$TREE" --planned "$fixtures/$1.planned" \
+		--skiplist /dev/null --expect-pmem "$2" --describe fixture >"$tmp/$1/out" 2>&1
+}
+
+t_report_clean() {
+	replay clean 1 || { cat "$tmp/clean/out"; return 1; }
+	grep -E '^2 passed, 0 failed, 1 skipped$' "$tmp/clean/out" &&
+	python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["passed"] == 2 and r["tree"] == "fixture", r' \
+		"$tmp/clean/results/results.json" &&
+	[ -z "$("$TOP/scripts/report.py" --failed "$tmp/clean/results")" ]
+}
+
 # A KASAN report needs a KASAN kernel (make check-debug), so this case
 # replays one, in the format the guest's serial log has, through report.py.
 t_kasan_report() {
-	local r=$tmp/kasan/results
-
-	mkdir -p "$r"
-	echo 'kvm-dax:pass_test' >"$tmp/kasan/list"
-	cat >"$r/serial.log" <<-EOL
-	[    5.100000] kvm-dax: status=running
-	[    5.200000] kvm-dax: TAP version 13
-	[    5.200001] kvm-dax: 1..1
-	[    5.300000] kvm-dax: # selftests: kvm-dax: pass_test
-	[    5.400000] ==================================================================
-	[    5.400001] BUG: KASAN: slab-use-after-free in kvm_vcpu_unmap+0x2c/0x90 [kvm]
-	[    5.400002] Read of size 8 at addr ffff888104c3a000 by task pass_test/211
-	[    5.500000] kvm-dax: ok 1 selftests: kvm-dax: pass_test
-	[    5.600000] kvm-dax: status=done
-	EOL
-	"$TOP/scripts/report.py" --results "$r" --tree "$TREE" --planned "$tmp/kasan/list" \
-		--skiplist /dev/null --expect-pmem 0 >"$tmp/kasan/out" 2>&1 && { echo "the report passed"; return 1; }
-	grep -E '^pass_test +FAIL \(pass, kernel splat: .*BUG: KASAN: slab-use-after-free' "$tmp/kasan/out" ||
+	replay kasan 0 && { echo "the report passed"; return 1; }
+	grep -E '^pass_test +FAIL \(pass, kernel splat: .*BUG: KASAN: slab-use-after-free' "$tmp/kasan/out" &&
+	"$TOP/scripts/report.py" --failed "$tmp/kasan/results" | grep '^pass_test kernel splat: .*KASAN' ||
 		{ cat "$tmp/kasan/out"; return 1; }
+}
+
+# Fail-open 3: the guest found no pmem, every DAX test skipped.
+t_report_no_pmem() {
+	replay no-pmem 1 && { cat "$tmp/no-pmem/out"; echo "the report passed"; return 1; }
+	grep -E 'error: the plan expects pmem but the guest said: pmem: none' "$tmp/no-pmem/out" &&
+	grep -E '^0 passed, 1 failed, 3 skipped$' "$tmp/no-pmem/out" ||
+		{ cat "$tmp/no-pmem/out"; return 1; }
+}
+
+t_report_boot_splat() {
+	replay boot-splat 1 && { echo "the report passed"; return 1; }
+	grep -E 'error: kernel splat \(outside any test\): .*WARNING:' "$tmp/boot-splat/out" ||
+		{ cat "$tmp/boot-splat/out"; return 1; }
+}
+
+t_report_old_parser() {
+	mkdir -p "$tmp/old-tree/tools/testing/kunit"
+	echo 'def parse_run_tests(lines): pass' >"$tmp/old-tree/tools/testing/kunit/kunit_parser.py"
+	TREE=$tmp/old-tree replay clean 1 && { echo "the report passed"; return 1; }
+	grep -E 'cannot use the KTAP parser in .*old-tree.*Linux 6.12' "$tmp/clean/out" ||
+		{ cat "$tmp/clean/out"; return 1; }
 }
 
 t_guest_panic() {
@@ -223,20 +417,33 @@ t_no_pmem_dax_skips() {
 main() {
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
-	echo "TAP version 13"
+	ktap_begin
 	case_ "a patch that does not apply is named with its hunk" t_patch_does_not_apply
 	case_ "a base of another version is reported and used" t_base_version_differs
 	case_ "a missing base says how to install it" t_no_base
+	case_ "unexported commits are saved on a branch before a reset" t_tree_backs_up_commits
+	case_ "a detached or edited tree is refused" t_tree_refuses_wrong_tree
+	case_ "an interrupted bisect walk puts the tree back" t_gate_interrupted
+	case_ "an interrupted mutant run puts the tree back" t_mutant_interrupted
+	case_ "a gate whose tool fails fails; an unknown gate is an error" t_gate_tool_fails
 	case_ "a kernel build failure is reported with its log" t_kernel_build_fails
 	case_ "a missing QEMU says how to install it" t_qemu_missing
-	case_ "a WARNING, a BUG and a timeout fail their tests" t_splats_and_timeout
+	case_ "the report of a clean run passes and writes results.json" t_report_clean
 	case_ "a KASAN report fails its test" t_kasan_report
-	case_ "a guest panic names the test and keeps the results" t_guest_panic
-	case_ "a guest hang is stopped by the watchdog and named" t_guest_hang
-	case_ "DAX tests skip on a guest without pmem" t_no_pmem_dax_skips
-	echo "1..$n"
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ]
+	case_ "a guest without pmem fails a plan that expects it" t_report_no_pmem
+	case_ "a splat outside any test fails the run" t_report_boot_splat
+	case_ "a kunit_parser of another interface is a clear error" t_report_old_parser
+	if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ -f "$BUILD/kselftest/run_kselftest.sh" ]; then
+		case_ "Ctrl-C during the VM run stops QEMU" t_vm_interrupted
+		case_ "a WARNING, a BUG and a timeout fail their tests" t_splats_and_timeout
+		case_ "a guest panic names the test and keeps the results" t_guest_panic
+		case_ "a guest hang is stopped by the watchdog and named" t_guest_hang
+		case_ "DAX tests skip on a guest without pmem" t_no_pmem_dax_skips
+	else
+		# Fail closed: without a kernel these cases count as failures.
+		ktap fail "the cases that boot a guest" "no kernel or selftests in $KBUILD, $BUILD/kselftest; run 'make kernel selftests'"
+	fi
+	ktap_end
 }
 
 main "$@"
