@@ -308,15 +308,16 @@ boot() {
 
 # Fail-open 2: Ctrl-C while the guest runs a test must stop QEMU at once.
 t_vm_interrupted() {
-	local b=$tmp/ctrlc pid
+	local b=$tmp/ctrlc pids
 
 	pack ctrlc 'slow_test timeout=100' || return 1
 	interrupt_when "grep -q 'selftests: kvm-dax: slow_test' '$b/results/serial.log' 2>/dev/null" \
 		env BUILD="$b" RESULTS="$b/results" SKIPLIST="$b/skiplist" PMEM=0 "$TOP/scripts/run.sh"
 	sleep 2
-	pid=$(pgrep -f -- "file:$b/results/serial.log") || { echo "QEMU stopped"; return 0; }
-	echo "QEMU (pid $pid) still runs after Ctrl-C"
-	kill "$pid"
+	pids=$(pgrep -f -- "file:$b/results/serial.log" | paste -sd ' ') || { echo "QEMU stopped"; return 0; }
+	echo "QEMU (pids $pids, with its timeout) still runs after Ctrl-C; stopping it"
+	# shellcheck disable=SC2086  # the pids of this case's own QEMU
+	kill $pids
 	return 1
 }
 
@@ -383,6 +384,16 @@ t_report_boot_splat() {
 		{ cat "$tmp/boot-splat/out"; return 1; }
 }
 
+# A recorded console: real lkdtm splats and a timeout.
+t_report_recorded() {
+	replay lkdtm 0 && { echo "the report passed"; return 1; }
+	grep -E '^warn_test +FAIL \(pass, kernel splat: WARNING: .*lkdtm_WARNING' "$tmp/lkdtm/out" &&
+	grep -E '^bug_test +FAIL \(fail, kernel splat: kernel BUG at' "$tmp/lkdtm/out" &&
+	grep -E '^slow_test +TIMEOUT' "$tmp/lkdtm/out" &&
+	grep -E '^1 passed, 3 failed, 0 skipped$' "$tmp/lkdtm/out" ||
+		{ cat "$tmp/lkdtm/out"; return 1; }
+}
+
 t_report_old_parser() {
 	mkdir -p "$tmp/old-tree/tools/testing/kunit"
 	echo 'def parse_run_tests(lines): pass' >"$tmp/old-tree/tools/testing/kunit/kunit_parser.py"
@@ -432,6 +443,7 @@ main() {
 	case_ "a KASAN report fails its test" t_kasan_report
 	case_ "a guest without pmem fails a plan that expects it" t_report_no_pmem
 	case_ "a splat outside any test fails the run" t_report_boot_splat
+	case_ "a recorded console with real splats and a timeout" t_report_recorded
 	case_ "a kunit_parser of another interface is a clear error" t_report_old_parser
 	if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ -f "$BUILD/kselftest/run_kselftest.sh" ]; then
 		case_ "Ctrl-C during the VM run stops QEMU" t_vm_interrupted
