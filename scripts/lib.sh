@@ -11,6 +11,10 @@ KBUILD=${KBUILD:-$BUILD/kbuild}
 SELFTESTS_TREE=${SELFTESTS_TREE:-$TREE}
 RESULTS=${RESULTS:-$BUILD/results}
 SERIES=${SERIES:-$TOP/series}
+# The guest's kernel and initramfs (vm.sh boots them, run.sh reads the
+# plan packed beside the initramfs).
+KERNEL=${KERNEL:-$KBUILD/arch/x86/boot/bzImage}
+INITRD=${INITRD:-$BUILD/initramfs.cpio}
 # Exported, so that a step run with another BUILD (the mutants', the harness
 # tests') keeps the kernel tree and build directory it was given.
 export TOP BUILD TREE KBUILD SELFTESTS_TREE RESULTS SERIES

@@ -62,7 +62,8 @@ run_mutant() {
 	elif grep -qE "^$expect(\.[^ ]+)? " <<<"$caught"; then
 		ktap pass "$name" "killed ($((SECONDS - t0)) s) by: $(paste -sd ';' - <<<"$caught")"
 	else
-		ktap fail "$name" "caught by the wrong test ($((SECONDS - t0)) s): $expect passed; failed: $(paste -sd ';' - <<<"$caught")"
+		ktap fail "$name" "caught by the wrong test ($((SECONDS - t0)) s): $expect did not fail; only $(cut -d' ' -f1 <<<"$caught" | paste -sd ' ' -) did" \
+			"$caught"
 	fi
 }
 

@@ -194,8 +194,11 @@ def junit(entries, skips, path):
 
 def print_failed(results):
 	"""Print 'NAME CAUSE' for each failed test of RESULTS/results.json."""
-	with open(os.path.join(results, 'results.json')) as f:
-		r = json.load(f)
+	try:
+		with open(os.path.join(results, 'results.json')) as f:
+			r = json.load(f)
+	except (OSError, ValueError) as e:
+		sys.exit('report.py: error: no results in %s (%s); see its serial.log' % (results, e))
 	for t in r['tests']:
 		if t['result'] == 'fail':
 			print(t['name'], t['cause'])

@@ -31,8 +31,6 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-KERNEL=${KERNEL:-$KBUILD/arch/x86/boot/bzImage}
-INITRD=${INITRD:-$BUILD/initramfs.cpio}
 VM_TIMEOUT=${VM_TIMEOUT:-3000}
 PMEM=${PMEM:-1}
 PMEM_GB=${PMEM_GB:-1}

@@ -101,20 +101,23 @@ t_no_base() {
 # A fake kernel tree, a git tree tagged "base" with one commit on master,
 # for the steps that walk or patch build/linux.  Its "builds" succeed at
 # once, or take a minute when the file SLOW is in the checked-out tree (the
-# commit adds it), so that a case can interrupt one; coccicheck fails.
+# commit adds it, and FAST is unset), so that a case can interrupt one once
+# $O/building appears; coccicheck fails.
 fake_tree() {
 	local t=$tmp/ftree
 
 	rm -rf "$t" "$tmp/fkb"
 	mkdir -p "$t/virt/kvm" "$t/tools/testing/selftests/kvm" "$t/scripts/kconfig" "$tmp/fkb"
 	printf 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\nEXTRAVERSION =\n' >"$t/Makefile"
-	printf 'arch/x86/kvm/ bzImage headers:\n\t@if [ -f SLOW ]; then sleep 60; fi\n' >>"$t/Makefile"
+	printf 'arch/x86/kvm/ bzImage headers:\n\t@if [ -f SLOW ] && [ -z "$$FAST" ]; then touch $(O)/building; sleep 60; fi\n' >>"$t/Makefile"
 	printf 'coccicheck:\n\t@echo "spatch: broken on purpose" >&2; exit 2\n' >>"$t/Makefile"
 	: >"$t/tools/testing/selftests/kvm/config"
 	# merge_config.sh -n -O DIR FRAGMENT...: every option as asked.
 	printf '#!/bin/sh\nout=$3; shift 3; cat "$@" >"$out/.config"\n' >"$t/scripts/kconfig/merge_config.sh"
 	chmod +x "$t/scripts/kconfig/merge_config.sh"
 	printf 'line %s\n' $(seq 1 20) >"$t/virt/kvm/kvm_main.c"
+	# The report parses KTAP with the tree's kunit_parser.
+	cp -r "$TREE/tools/testing/kunit" "$t/tools/testing/"
 	(
 		cd "$t" && git init -q -b master && git add -A && git commit -qm base && git tag base &&
 		sed -i 's/^line 10$/line ten/' virt/kvm/kvm_main.c && touch SLOW &&
@@ -124,12 +127,13 @@ fake_tree() {
 	echo "$t"
 }
 
-# A mutant of the fake tree's kvm_main.c.
+# fake_mutant [CATCHER]: a mutant of the fake tree's kvm_main.c.
 fake_mutant() {
+	rm -rf "$tmp/fmutants"
 	mkdir -p "$tmp/fmutants"
-	cat >"$tmp/fmutants/01-fake.patch" <<-'EOP'
+	cat >"$tmp/fmutants/01-fake.patch" <<-EOP
 	Recreates: nothing; a harness test
-	Caught-by: pass_test
+	Caught-by: ${1:-pass_test}
 	--- a/virt/kvm/kvm_main.c
 	+++ b/virt/kvm/kvm_main.c
 	@@ -1,3 +1,3 @@
@@ -184,7 +188,7 @@ t_gate_interrupted() {
 	local t
 
 	t=$(fake_tree) || return 1
-	interrupt_when "[ -f '$t/SLOW' ] && ! git -C '$t' symbolic-ref -q HEAD >/dev/null" \
+	interrupt_when "[ -f '$tmp/fkb/building' ]" \
 		env TREE="$t" KBUILD="$tmp/fkb" BUILD="$tmp/fb" "$TOP/scripts/gates.sh" bisect_sparse || return 1
 	tree_is_back "$t"
 }
@@ -195,10 +199,26 @@ t_mutant_interrupted() {
 
 	t=$(fake_tree) || return 1
 	m=$(fake_mutant)
-	interrupt_when "grep -q 'line two' '$t/virt/kvm/kvm_main.c'" \
+	interrupt_when "[ -f '$tmp/fkb/building' ]" \
 		env TREE="$t" KBUILD="$tmp/fkb" BUILD="$tmp/fb" MUTANTS_DIR="$m" INITRD=/dev/null \
 		"$TOP/scripts/mutants.sh" || return 1
 	tree_is_back "$t"
+}
+
+# Fail-open 4: a mutant that makes the wrong test fail is not killed.  The
+# "mutant kernel" is the real one; the plan has a test that fails (a BUG)
+# and the Caught-by: test is another.
+t_mutant_wrong_catcher() {
+	local t m b=$tmp/catcher
+
+	t=$(fake_tree) || return 1
+	m=$(fake_mutant warn_test)
+	pack catcher pass_test bug_test || return 1
+	expect_fail '^# caught by the wrong test .*warn_test did not fail; only bug_test did' \
+		env FAST=1 TREE="$t" KBUILD="$tmp/fkb" BUILD="$tmp/fb" MUTANTS_DIR="$m" \
+		INITRD="$b/initramfs.cpio" KERNEL="$KBUILD/arch/x86/boot/bzImage" \
+		SKIPLIST="$b/skiplist" PMEM=0 VM_TIMEOUT=120 "$TOP/scripts/mutants.sh" || return 1
+	grep -x 'not ok 1 01-fake' "$tmp/out" && tree_is_back "$t"
 }
 
 # Fail-open 1, second line of defence: what an interrupt could still leave
@@ -447,6 +467,7 @@ main() {
 	case_ "a kunit_parser of another interface is a clear error" t_report_old_parser
 	if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ -f "$BUILD/kselftest/run_kselftest.sh" ]; then
 		case_ "Ctrl-C during the VM run stops QEMU" t_vm_interrupted
+		case_ "a mutant that the Caught-by: test misses is not killed" t_mutant_wrong_catcher
 		case_ "a WARNING, a BUG and a timeout fail their tests" t_splats_and_timeout
 		case_ "a guest panic names the test and keeps the results" t_guest_panic
 		case_ "a guest hang is stopped by the watchdog and named" t_guest_hang
