@@ -75,7 +75,7 @@ configure() {
 build() {
 	local log=$KBUILD/build.log
 
-	say "building bzImage in $KBUILD ($(kcc), -j$JOBS)"
+	say "building bzImage in $KBUILD ($(kcc), -j$JOBS); log: $log"
 	if ! make -s -C "$TREE" O="$KBUILD" -j"$JOBS" CC="$(kcc)" bzImage >"$log" 2>&1; then
 		grep -m5 -E 'error:|Error [0-9]' "$log" >&2 || tail -n 20 "$log" >&2
 		die "the kernel build failed; full log: $log"
