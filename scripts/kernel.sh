@@ -3,12 +3,13 @@
 #
 # kernel.sh - configure and build the kernel in $TREE into $KBUILD (O=).
 #
-# The configuration is x86_64_defconfig merged, with the kernel's own
-# scripts/kconfig/merge_config.sh, with kernel/configs/kvm_guest.config, the
-# KVM selftests' config and the fragments in config/.  Every option the
-# fragments ask for must survive "make olddefconfig"; config/not-applicable
-# lists the few that cannot on x86, with the reason.  A dropped option is an
-# error.
+# The configuration is minimal: the kernel's own merge_config.sh -n starts
+# from allnoconfig and adds config/guest.config (boot, console, the tests'
+# userspace), config/x86_64.config, the KVM selftests' config and
+# config/dax.config and config/harness.config; nothing that the VM does not
+# boot or test is built.  Every option the fragments ask for must survive;
+# config/not-applicable lists the few that cannot, with the reason.  A
+# dropped option is an error.
 #
 # Usage: kernel.sh [config|build]   (default: both)
 set -euo pipefail
@@ -16,7 +17,8 @@ set -euo pipefail
 
 # Extra fragments, e.g. config/debug.config, come from KCONFIG_EXTRA.
 fragments() {
-	echo "$TREE/kernel/configs/kvm_guest.config"
+	echo "$TOP/config/guest.config"
+	echo "$TOP/config/x86_64.config"
 	echo "$TREE/tools/testing/selftests/kvm/config"
 	echo "$TOP/config/dax.config"
 	echo "$TOP/config/harness.config"
@@ -61,13 +63,12 @@ configure() {
 	if [ -f "$KBUILD/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
 		return 0
 	fi
-	say "configuring $KBUILD"
-	make -s -C "$TREE" O="$KBUILD" x86_64_defconfig
+	say "configuring $KBUILD: allnoconfig and config/*.config"
+	# merge_config.sh runs make in the current directory.
 	# shellcheck disable=SC2046
-	"$TREE/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" $(fragments) \
+	(cd "$TREE" && scripts/kconfig/merge_config.sh -n -O "$KBUILD" $(fragments)) \
 		>"$KBUILD/merge_config.log" 2>&1 ||
 		die "merge_config.sh failed; see $KBUILD/merge_config.log"
-	make -s -C "$TREE" O="$KBUILD" olddefconfig
 	verify_config
 	echo "$want" >"$stamp"
 }
