@@ -13,7 +13,7 @@ install=$BUILD/kselftest
 log=$obj/build.log
 
 mkdir -p "$obj"
-say "building the KVM selftests of $SELFTESTS_TREE"
+say "building the KVM selftests of $SELFTESTS_TREE; log: $log"
 {
 	make -C "$SELFTESTS_TREE" O="$obj" headers &&
 	rm -rf "$install" &&

@@ -162,12 +162,15 @@ interrupt_when() {
 		kill -0 "$pid" 2>/dev/null || { echo "it ended before the interrupt:"; cat "$tmp/int.out"; return 1; }
 		sleep 0.5
 	done
-	kill -INT -- -"$pid"
-	for i in $(seq 60); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.5
+	for i in 1 2; do
+		kill -INT -- -"$pid" 2>/dev/null
+		timeout 15 tail --pid="$pid" -f /dev/null && break
+		# A Ctrl-C that lands between two commands of a script waits
+		# for the next one to end; a user would press it again.
+		echo "still running 15 s after SIGINT $i:"
+		ps -o pid,stat,args -g "$pid"
 	done
-	kill -0 "$pid" 2>/dev/null && { echo "still running 30 s after SIGINT"; kill -KILL -- -"$pid"; }
+	kill -0 "$pid" 2>/dev/null && { echo "killing it"; kill -KILL -- -"$pid"; }
 	wait "$pid"
 	echo "exit status $? after SIGINT; its output:"
 	cat "$tmp/int.out"
@@ -334,7 +337,8 @@ t_vm_interrupted() {
 	interrupt_when "grep -q 'selftests: kvm-dax: slow_test' '$b/results/serial.log' 2>/dev/null" \
 		env BUILD="$b" RESULTS="$b/results" SKIPLIST="$b/skiplist" PMEM=0 "$TOP/scripts/run.sh"
 	sleep 2
-	pids=$(pgrep -f -- "file:$b/results/serial.log" | paste -sd ' ') || { echo "QEMU stopped"; return 0; }
+	pids=$(pgrep -f -- "file:$b/results/serial.log" | paste -sd ' ')
+	[ -n "$pids" ] || { echo "QEMU stopped"; return 0; }
 	echo "QEMU (pids $pids, with its timeout) still runs after Ctrl-C; stopping it"
 	# shellcheck disable=SC2086  # the pids of this case's own QEMU
 	kill $pids
