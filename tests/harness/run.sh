@@ -408,6 +408,14 @@ t_report_boot_splat() {
 		{ cat "$tmp/boot-splat/out"; return 1; }
 }
 
+# A recorded console: the DAX tests on pmem.
+t_report_recorded_dax() {
+	replay dax 1 || { cat "$tmp/dax/out"; return 1; }
+	grep -E '^pmem: fsdax=/mnt/dax devdax=/dev/dax1.0$' "$tmp/dax/out" &&
+	grep -E '^dax_fault_test.devdax +PASS$' "$tmp/dax/out" &&
+	grep -E '^2 passed, 0 failed, 0 skipped$' "$tmp/dax/out"
+}
+
 # A recorded console: real lkdtm splats and a timeout.
 t_report_recorded() {
 	replay lkdtm 0 && { echo "the report passed"; return 1; }
@@ -468,6 +476,7 @@ main() {
 	case_ "a guest without pmem fails a plan that expects it" t_report_no_pmem
 	case_ "a splat outside any test fails the run" t_report_boot_splat
 	case_ "a recorded console with real splats and a timeout" t_report_recorded
+	case_ "a recorded DAX run on pmem passes" t_report_recorded_dax
 	case_ "a kunit_parser of another interface is a clear error" t_report_old_parser
 	if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ -f "$BUILD/kselftest/run_kselftest.sh" ]; then
 		case_ "Ctrl-C during the VM run stops QEMU" t_vm_interrupted
