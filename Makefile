@@ -9,15 +9,11 @@
 # Every step is a script in scripts/; this file only orders them.
 
 export TOP := $(CURDIR)
-export BUILD ?= $(TOP)/build
-export TREE ?= $(BUILD)/linux
-export KBUILD ?= $(BUILD)/kbuild
-export SELFTESTS_TREE ?= $(TREE)
-export RESULTS ?= $(BUILD)/results
-# T: extended regex; only the plan entries whose names match run.
-export T ?=
-# KSRC: the base, Debian's linux-source-6.12 tarball unless set.
-export KSRC ?= /usr/src/linux-source-6.12.tar.xz
+# The paths (BUILD, TREE, KBUILD, RESULTS, ...) and KSRC, JOBS and the other
+# defaults are set in one place, scripts/lib.sh; a value given on the
+# command line or in the environment reaches the scripts and wins.
+# T: extended regex; only the plan entries whose names match are packed.
+BUILD_DIR := $(shell BUILD='$(BUILD)' bash -c '. "$(TOP)/scripts/lib.sh" && echo "$$BUILD"')
 
 S := $(TOP)/scripts
 
@@ -45,7 +41,7 @@ check: setup
 
 ## make check-debug  the DAX and nested tests on a KASAN, lockdep, UBSAN, kmemleak kernel
 check-debug: setup tree
-	$(MAKE) run KBUILD=$(BUILD)/kbuild-debug RESULTS=$(BUILD)/results-debug \
+	$(MAKE) run KBUILD=$(BUILD_DIR)/kbuild-debug RESULTS=$(BUILD_DIR)/results-debug \
 		KCONFIG_EXTRA=config/debug.config VM_TIMEOUT=5400 \
 		T='$(if $(T),$(T),dax_|svm|smm|state_test|nested|pmem_teardown|kmemleak)'
 
@@ -95,7 +91,7 @@ harness-test:
 
 ## make clean      remove build/ (the tree under it too: export first)
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD_DIR)
 
 ## Variables (make VAR=value target, or in the environment):
 ##   T=regex          run only the plan entries whose names match (run, shell, check-debug)
