@@ -71,7 +71,7 @@ export:
 
 ## make kernel     configure (merge_config.sh + config/) and build bzImage
 kernel: tree
-	@$(S)/kernel.sh
+	@$(S)/kernel.sh && bash -c '. "$(S)/lib.sh" && kernel_mark_clean'
 
 ## make selftests  build and install the KVM selftests (kselftest install)
 selftests: tree

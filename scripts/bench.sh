@@ -56,6 +56,7 @@ build_kernels() {
 	tree_restore
 	say "rebuilding the series kernel; log: $KBUILD/build.log"
 	"$TOP/scripts/kernel.sh" build || die "the series kernel does not rebuild"
+	kernel_mark_clean
 }
 
 main() {

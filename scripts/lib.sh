@@ -134,12 +134,27 @@ tree_restore() {
 # tree_patch_build DIFF [GIT-APPLY-FLAGS...]: apply DIFF to the guarded
 # tree (-R reverts it) and rebuild the kernel incrementally; the build log
 # is $KBUILD/build.log.  The caller puts the tree back with tree_restore.
+# Until a clean build clears it (kernel_mark_clean: mutants.sh and bench.sh
+# at their end, "make kernel"), $KBUILD/.kvm-dax-patched says which diff
+# the kernel was built with, and run.sh refuses to test that kernel.
 tree_patch_build() {
 	local diff=$1
 
 	shift
 	git_tree apply "$@" "$diff" || return 2
+	echo "$diff${*:+ ($*)}" >"$KBUILD/.kvm-dax-patched"
 	"$TOP/scripts/kernel.sh" build
+}
+
+kernel_mark_clean() {
+	rm -f "$KBUILD/.kvm-dax-patched"
+}
+
+# Stop unless the kernel in $KBUILD was built from the tree as it is
+# (ALLOW_PATCHED_KERNEL=1: mutants.sh testing its own mutant).
+require_clean_kernel() {
+	[ -e "$KBUILD/.kvm-dax-patched" ] && [ "${ALLOW_PATCHED_KERNEL:-0}" != 1 ] || return 0
+	die "the kernel in $KBUILD was built with $(cat "$KBUILD/.kvm-dax-patched") applied (an interrupted 'make mutants' or 'make bench'); rebuild it with 'make kernel'"
 }
 
 # What was built and tested: "git describe --dirty" of $TREE.

@@ -9,6 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+require_clean_kernel
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 vm=0

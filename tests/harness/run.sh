@@ -205,7 +205,10 @@ t_mutant_interrupted() {
 	interrupt_when "[ -f '$tmp/fkb/building' ]" \
 		env TREE="$t" KBUILD="$tmp/fkb" BUILD="$tmp/fb" MUTANTS_DIR="$m" INITRD=/dev/null \
 		"$TOP/scripts/mutants.sh" || return 1
-	tree_is_back "$t"
+	tree_is_back "$t" || return 1
+	# The mutant kernel it may have built is not tested by mistake.
+	TREE=$t KBUILD=$tmp/fkb BUILD=$tmp/fb expect_fail \
+		"kernel in $tmp/fkb was built with .*01-fake.patch applied .*'make kernel'" "$TOP/scripts/run.sh"
 }
 
 # Fail-open 4: a mutant that makes the wrong test fail is not killed.  The
@@ -467,7 +470,7 @@ main() {
 	case_ "unexported commits are saved on a branch before a reset" t_tree_backs_up_commits
 	case_ "a detached or edited tree is refused" t_tree_refuses_wrong_tree
 	case_ "an interrupted bisect walk puts the tree back" t_gate_interrupted
-	case_ "an interrupted mutant run puts the tree back" t_mutant_interrupted
+	case_ "an interrupted mutant run puts the tree back, its kernel is refused" t_mutant_interrupted
 	case_ "a gate whose tool fails fails; an unknown gate is an error" t_gate_tool_fails
 	case_ "a kernel build failure is reported with its log" t_kernel_build_fails
 	case_ "a missing QEMU says how to install it" t_qemu_missing
