@@ -30,7 +30,9 @@ BACKINGS = ['anonymous', 'anonymous_thp', 'fsdax', 'devdax']
 GOAL_BACKINGS = ['anonymous', 'fsdax']
 GOAL_RATIO = 1.02
 
-RUN = r'kvm-dax: # Run (\d+): '
+# Searched for anywhere in a line, after the guest's prefix (TAP_PREFIX
+# in scripts/lib.sh).
+RUN = r'# Run (\d+): '
 PATTERNS = [
     (re.compile(RUN + r'populate memory time: ([\d.]+)s'), ['populate_s']),
     (re.compile(RUN + r'access memory time \(median of \d+ passes\): ([\d.]+)s'), ['access_s']),
@@ -39,7 +41,7 @@ PATTERNS = [
     (re.compile(RUN + r'the host maps ([\d.]+)% of the memory with PMDs'), ['host_pmd_pct']),
     (re.compile(RUN + r'fault time: (\d+) ns per SPTE'), ['fault_ns']),
 ]
-BACKING = re.compile(r'kvm-dax: # Testing memory backing src type: (\S+), (\d+) MiB')
+BACKING = re.compile(r'# Testing memory backing src type: (\S+), (\d+) MiB')
 
 
 def parse(results):

@@ -176,7 +176,8 @@ main() {
 	copy_progs "${host_progs[@]}"
 	ln -sf bash "$stage/bin/sh"
 	copy_libs $(find "$stage/kselftest/kvm" -type f -perm -u+x ! -name '*.sh')
-	install -m 755 "$TOP/scripts/guest-init" "$stage/init"
+	sed "s|@TAP_PREFIX@|$TAP_PREFIX|g" "$TOP/scripts/guest-init" >"$stage/init"
+	chmod 755 "$stage/init"
 	(cd "$stage" && find . | cpio -o -H newc --quiet) >"$out"
 	say "packed $out ($(du -h "$out" | cut -f1))"
 }

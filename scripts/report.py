@@ -3,7 +3,7 @@
 #
 # report.py - turn the guest's serial log into results.
 #
-# The guest prints its TAP through /dev/kmsg with the prefix "kvm-dax: ", so
+# The guest prints its TAP through /dev/kmsg with a prefix (--prefix), so
 # the serial log interleaves the TAP and the kernel's own messages in the
 # order they happened.  This script takes the TAP back out into
 # results.ktap, parses it with the kernel's own KTAP parser
@@ -30,7 +30,6 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
-PREFIX = 'kvm-dax: '
 # What counts as a kernel splat.  Each is a failure of the running test.
 SPLAT = re.compile(r'(WARNING:|BUG:|Oops|general protection fault|kernel BUG at|'
 		   r'Kernel panic|KASAN:|UBSAN:|possible circular locking|'
@@ -49,6 +48,7 @@ def parse_args():
 	p = argparse.ArgumentParser(description='Turn the guest serial log into results.')
 	p.add_argument('--failed', metavar='DIR',
 		       help="only print the failed tests of DIR/results.json, one 'NAME CAUSE' per line")
+	p.add_argument('--prefix', help="the prefix of the guest's own lines (TAP_PREFIX in lib.sh)")
 	p.add_argument('--results', help='results directory (serial.log in it)')
 	p.add_argument('--tree', help='kernel tree, for tools/testing/kunit')
 	p.add_argument('--planned', help="the kselftest-list.txt the guest ran")
@@ -61,7 +61,7 @@ def parse_args():
 		       help='1: fail unless the guest set up both pmem namespaces')
 	a = p.parse_args()
 	if not a.failed:
-		for need in ('results', 'tree', 'planned', 'skiplist'):
+		for need in ('prefix', 'results', 'tree', 'planned', 'skiplist'):
 			if getattr(a, need) is None:
 				p.error('--%s is required' % need)
 	return a
@@ -86,14 +86,14 @@ class Entry:
 		self.splats = []
 
 
-def scan(serial, entries):
+def scan(serial, entries, prefix):
 	"""Split the serial log into per-test logs and KTAP lines."""
 	ktap, current, state = [], None, {'done': False, 'pmem': '', 'kernel': ''}
 	for raw in serial:
 		line = raw.rstrip('\n')
-		at = line.find(PREFIX)
+		at = line.find(prefix)
 		if at >= 0:
-			tap = line[at + len(PREFIX):]
+			tap = line[at + len(prefix):]
 			if tap.startswith('status='):
 				state['done'] = tap == 'status=done'
 				continue
@@ -217,7 +217,7 @@ def main():
 		serial = open(serial_path, errors='replace').readlines()
 	except FileNotFoundError:
 		serial = []
-	ktap, state = scan(serial, entries)
+	ktap, state = scan(serial, entries, a.prefix)
 	with open(os.path.join(a.results, 'results.ktap'), 'w') as f:
 		f.write('\n'.join(ktap) + '\n')
 	if ktap:

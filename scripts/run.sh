@@ -16,7 +16,7 @@ vm=0
 "$TOP/scripts/vm.sh" || vm=$?
 cp "$KBUILD/.config" "$RESULTS/kernel.config" 2>/dev/null || true
 rc=0
-"$TOP/scripts/report.py" --results "$RESULTS" --tree "$TREE" \
+"$TOP/scripts/report.py" --prefix "$TAP_PREFIX" --results "$RESULTS" --tree "$TREE" \
 	--planned "${INITRD%.cpio}/kselftest/kselftest-list.txt" \
 	--skiplist "$SKIPLIST" --vm-status "$vm" \
 	--base "$(cat "$BUILD/base-version" 2>/dev/null || echo unknown)" \

@@ -376,7 +376,7 @@ replay() {
 	rm -rf "$tmp/$1"
 	mkdir -p "$r"
 	cp "$fixtures/$1.serial" "$r/serial.log"
-	"$TOP/scripts/report.py" --results "$r" --tree "$TREE" --planned "$fixtures/$1.planned" \
+	"$TOP/scripts/report.py" --prefix "$TAP_PREFIX" --results "$r" --tree "$TREE" --planned "$fixtures/$1.planned" \
 		--skiplist /dev/null --expect-pmem "$2" --describe fixture >"$tmp/$1/out" 2>&1
 }
 
