@@ -332,6 +332,18 @@ boot() {
 		"$TOP/scripts/run.sh" >>"$b/out" 2>&1
 }
 
+# Fail-open 3, in a real guest: the host gives it pmem regions but the
+# kernel does not bind them (the e820 pmem driver is kept from starting),
+# so no namespace appears; every test passes, and the run must fail.
+t_vm_no_pmem() {
+	local b=$tmp/lostpmem
+
+	pack lostpmem pass_test || return 1
+	BUILD=$b RESULTS=$b/results SKIPLIST=$b/skiplist PMEM=1 VM_TIMEOUT=120 \
+		APPEND=initcall_blacklist=e820_pmem_driver_init \
+		expect_fail 'error: the plan expects pmem but the guest said: pmem: none' "$TOP/scripts/run.sh"
+}
+
 # Fail-open 2: Ctrl-C while the guest runs a test must stop QEMU at once.
 t_vm_interrupted() {
 	local b=$tmp/ctrlc pids
@@ -483,6 +495,7 @@ main() {
 	case_ "a kunit_parser of another interface is a clear error" t_report_old_parser
 	if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ -f "$BUILD/kselftest/run_kselftest.sh" ]; then
 		case_ "Ctrl-C during the VM run stops QEMU" t_vm_interrupted
+		case_ "a guest whose pmem does not appear fails the run" t_vm_no_pmem
 		case_ "a mutant that the Caught-by: test misses is not killed" t_mutant_wrong_catcher
 		case_ "a WARNING, a BUG and a timeout fail their tests" t_splats_and_timeout
 		case_ "a guest panic names the test and keeps the results" t_guest_panic
