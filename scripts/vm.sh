@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vm.sh - boot the test kernel and initramfs under QEMU (TCG) with emulated
-# pmem, under a wall-clock watchdog, with the serial console in
+# pmem, under two watchdogs, with the serial console in
 # $RESULTS/serial.log.
 #
 # -cpu max gives the guest AMD's svm and npt (kvm_amd with nested SVM) and
@@ -11,8 +11,9 @@
 # tests ran (smm_test, guest_print_test); see README.md.
 #
 # Two watchdogs stop QEMU: the console has been silent for VM_SILENCE
-# seconds (by default the initramfs' largest plan timeout plus 60 s: no
-# test can stay silent longer without having timed out), or the whole run
+# seconds (by default the initramfs' runner timeout, which is the largest
+# plan timeout plus 30 s, plus 60 s: no test can stay silent longer without
+# having timed out), or the whole run
 # took VM_TIMEOUT seconds.  QEMU runs under "timeout --foreground", so a
 # Ctrl-C reaches it, and a trap stops it on every other exit of this script.
 # While the guest runs, each test's "ok"/"not ok" line is printed with the
