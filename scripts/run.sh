@@ -19,7 +19,7 @@ rc=0
 "$TOP/scripts/report.py" --prefix "$TAP_PREFIX" --results "$RESULTS" --tree "$TREE" \
 	--planned "${INITRD%.cpio}/kselftest/kselftest-list.txt" \
 	--skiplist "$SKIPLIST" --vm-status "$vm" \
-	--base "$(cat "$BUILD/base-version" 2>/dev/null || echo unknown)" \
+	--base "$(cat "$BUILD/base-version" 2>/dev/null || tree_version "$TREE" 2>/dev/null || echo unknown)" \
 	--describe "$(tree_describe)" \
 	--expect-pmem "${PMEM:-1}" || rc=$?
 say "results in $RESULTS (summary.txt, results.json, tests/*.log, serial.log, qemu.cmdline)"
