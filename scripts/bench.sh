@@ -69,7 +69,7 @@ main() {
 	for b in "${backings[@]}"; do
 		echo "populate_perf_test.$b timeout=1800 -- -s $b -b $BENCH_MEM -r $BENCH_RUNS"
 	done >"$out/plan"
-	KSFT_INSTALL=$BUILD/kselftest BUILD=$out PLAN=$out/plan T= "$TOP/scripts/initramfs.sh"
+	KSFT_INSTALL=$BUILD/kselftest BUILD=$out PLAN=$out/plan SKIPLIST=/dev/null T= "$TOP/scripts/initramfs.sh"
 
 	for r in $(seq "$BENCH_ROUNDS"); do
 		order="base series"
@@ -77,7 +77,7 @@ main() {
 		for k in $order; do
 			say "round $r of $BENCH_ROUNDS: the $k kernel"
 			BUILD=$out RESULTS=$out/$k.$r KERNEL=$out/bzImage.$k INITRD=$out/initramfs.cpio \
-				SKIPLIST=/dev/null PMEM_GB=2 VM_TIMEOUT=${VM_TIMEOUT:-3600} \
+				PMEM_GB=2 VM_TIMEOUT=${VM_TIMEOUT:-3600} \
 				ICOUNT=$icount \
 				"$TOP/scripts/run.sh" >"$out/$k.$r.log" 2>&1 ||
 				die "the $k kernel's run $r failed: $(tail -1 "$out/$k.$r.log"); see $out/$k.$r/"

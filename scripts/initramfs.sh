@@ -73,12 +73,16 @@ read_plan() {
 	END { exit bad }' "$1"
 }
 
-skiplist_names() {
+# Print "name<TAB>reason" for each entry of a skip-list; reject entries
+# without a reason and duplicates.  The guest's initramfs keeps this form
+# (kselftest/skiplist.txt) for report.py, so the skip-list is parsed here
+# only.
+read_skiplist() {
 	awk -v file="$1" '
 	/^[[:space:]]*(#|$)/ { next }
 	NF < 2 { printf "%s:%d: %s has no reason\n", file, NR, $1 > "/dev/stderr"; bad = 1 }
 	$1 in seen { printf "%s:%d: duplicate entry %s\n", file, NR, $1 > "/dev/stderr"; bad = 1 }
-	{ seen[$1] = 1; print $1 }
+	{ seen[$1] = 1; reason = $0; sub(/^[[:space:]]*[^[:space:]]+[[:space:]]+/, "", reason); print $1 "\t" reason }
 	END { exit bad }' "$1"
 }
 
@@ -150,10 +154,11 @@ gen_collection() {
 }
 
 main() {
-	local plan skips
+	local plan skips skiplist
 
 	plan=$(read_plan "$PLAN") || die "$PLAN is malformed (see above)"
-	skips=$(skiplist_names "$SKIPLIST") || die "$SKIPLIST is malformed (see above)"
+	skiplist=$(read_skiplist "$SKIPLIST") || die "$SKIPLIST is malformed (see above)"
+	skips=$(cut -f1 <<<"$skiplist")
 	if [ "${1:-}" = --validate ]; then
 		say "$PLAN ($(wc -l <<<"$plan") entries) and $SKIPLIST ($(wc -l <<<"$skips") entries) are well-formed"
 		return 0
@@ -169,6 +174,7 @@ main() {
 	cp "$TOP"/tests/guest/* "$stage/kselftest/kvm/harness/"
 	install=$stage/kselftest
 	[ "$PLAN" != "$TOP/tests/plan" ] || check_coverage "$plan" "$skips"
+	printf '%s\n' "$skiplist" | sed '/^$/d' >"$stage/kselftest/skiplist.txt"
 	gen_collection "$plan"
 	find "$stage/kselftest" -type f -perm -u+x -exec strip --strip-debug {} + 2>/dev/null || true
 

@@ -52,7 +52,7 @@ def parse_args():
 	p.add_argument('--results', help='results directory (serial.log in it)')
 	p.add_argument('--tree', help='kernel tree, for tools/testing/kunit')
 	p.add_argument('--planned', help="the kselftest-list.txt the guest ran")
-	p.add_argument('--skiplist', help='tests/skiplist')
+	p.add_argument('--skiplist', help="the skiplist.txt packed beside the plan (NAME<TAB>REASON)")
 	p.add_argument('--vm-status', type=int, default=0, help="vm.sh's exit code")
 	p.add_argument('--base', default='unknown', help='base version, for the header')
 	p.add_argument('--describe', default='unknown',
@@ -68,11 +68,11 @@ def parse_args():
 
 
 def read_skiplist(path):
+	"""The skip-list as initramfs.sh packed it: "name<TAB>reason" lines."""
 	skips = {}
 	for line in open(path):
-		line = line.strip()
-		if line and not line.startswith('#'):
-			name, reason = line.split(None, 1)
+		if line.strip():
+			name, reason = line.rstrip('\n').split('\t', 1)
 			skips[name] = reason
 	return skips
 

@@ -18,7 +18,7 @@ cp "$KBUILD/.config" "$RESULTS/kernel.config" 2>/dev/null || true
 rc=0
 "$TOP/scripts/report.py" --prefix "$TAP_PREFIX" --results "$RESULTS" --tree "$TREE" \
 	--planned "${INITRD%.cpio}/kselftest/kselftest-list.txt" \
-	--skiplist "$SKIPLIST" --vm-status "$vm" \
+	--skiplist "${INITRD%.cpio}/kselftest/skiplist.txt" --vm-status "$vm" \
 	--base "$(cat "$BUILD/base-version" 2>/dev/null || tree_version "$TREE" 2>/dev/null || echo unknown)" \
 	--describe "$(tree_describe)" \
 	--expect-pmem "${PMEM:-1}" || rc=$?

@@ -223,7 +223,7 @@ t_mutant_wrong_catcher() {
 	expect_fail '^# caught by the wrong test .*warn_test did not fail; only bug_test did' \
 		env FAST=1 TREE="$t" KBUILD="$tmp/fkb" BUILD="$tmp/fb" MUTANTS_DIR="$m" \
 		INITRD="$b/initramfs.cpio" KERNEL="$KBUILD/arch/x86/boot/bzImage" \
-		SKIPLIST="$b/skiplist" PMEM=0 VM_TIMEOUT=120 "$TOP/scripts/mutants.sh" || return 1
+		PMEM=0 VM_TIMEOUT=120 "$TOP/scripts/mutants.sh" || return 1
 	grep -x 'not ok 1 01-fake' "$tmp/out" && tree_is_back "$t"
 }
 
@@ -328,7 +328,7 @@ boot() {
 	local b=$tmp/$1
 
 	pack "$@" || return 2
-	BUILD=$b RESULTS=$b/results SKIPLIST=$b/skiplist PMEM=0 VM_TIMEOUT=${VM_TIMEOUT:-120} \
+	BUILD=$b RESULTS=$b/results PMEM=0 VM_TIMEOUT=${VM_TIMEOUT:-120} \
 		"$TOP/scripts/run.sh" >>"$b/out" 2>&1
 }
 
@@ -339,7 +339,7 @@ t_vm_no_pmem() {
 	local b=$tmp/lostpmem
 
 	pack lostpmem pass_test || return 1
-	BUILD=$b RESULTS=$b/results SKIPLIST=$b/skiplist PMEM=1 VM_TIMEOUT=120 \
+	BUILD=$b RESULTS=$b/results PMEM=1 VM_TIMEOUT=120 \
 		APPEND=initcall_blacklist=e820_pmem_driver_init \
 		expect_fail 'error: the plan expects pmem but the guest said: pmem: none' "$TOP/scripts/run.sh"
 }
@@ -350,7 +350,7 @@ t_vm_interrupted() {
 
 	pack ctrlc 'slow_test timeout=100' || return 1
 	interrupt_when "grep -q 'selftests: kvm-dax: slow_test' '$b/results/serial.log' 2>/dev/null" \
-		env BUILD="$b" RESULTS="$b/results" SKIPLIST="$b/skiplist" PMEM=0 "$TOP/scripts/run.sh"
+		env BUILD="$b" RESULTS="$b/results" PMEM=0 "$TOP/scripts/run.sh"
 	sleep 2
 	pids=$(pgrep -f -- "file:$b/results/serial.log" | paste -sd ' ')
 	[ -n "$pids" ] || { echo "QEMU stopped"; return 0; }
