@@ -111,9 +111,16 @@ fake_tree() {
 	printf 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\nEXTRAVERSION =\n' >"$t/Makefile"
 	printf 'arch/x86/kvm/ bzImage headers:\n\t@if [ -f SLOW ] && [ -z "$$FAST" ]; then touch $(O)/building; sleep 60; fi\n' >>"$t/Makefile"
 	printf 'coccicheck:\n\t@echo "spatch: broken on purpose" >&2; exit 2\n' >>"$t/Makefile"
+	printf '%%config:\n\t@touch $(O)/.config\n' >>"$t/Makefile"
+	mkdir -p "$t/kernel/configs"
 	: >"$t/tools/testing/selftests/kvm/config"
-	# merge_config.sh -n -O DIR FRAGMENT...: every option as asked.
-	printf '#!/bin/sh\nout=$3; shift 3; cat "$@" >"$out/.config"\n' >"$t/scripts/kconfig/merge_config.sh"
+	: >"$t/kernel/configs/kvm_guest.config"
+	# merge_config.sh [-m|-n] -O DIR FRAGMENT...: every option as asked.
+	cat >"$t/scripts/kconfig/merge_config.sh" <<-'EOS'
+	#!/bin/sh
+	while [ "${1#-}" != "$1" ]; do [ "$1" = -O ] && { out=$2; shift; }; shift; done
+	cat "$@" >"$out/.config.new" && mv "$out/.config.new" "$out/.config"
+	EOS
 	chmod +x "$t/scripts/kconfig/merge_config.sh"
 	printf 'line %s\n' $(seq 1 20) >"$t/virt/kvm/kvm_main.c"
 	# The report parses KTAP with the tree's kunit_parser.
