@@ -191,3 +191,69 @@ ktap_end() {
 	echo "$ktap_pass passed, $ktap_fail failed, $ktap_skip skipped"
 	[ "$ktap_fail" = 0 ]
 }
+
+# --- Steps: make check's bookkeeping ------------------------------------
+#
+# steps_begin DIR; step [-c] NAME CMD...; step_skipped NAME WHY; steps_end.
+# A step's output goes to DIR/NAME.log and the terminal.  With -c the step
+# must end with "N passed, N failed[, N skipped]", which is added up;
+# without, it only has to succeed.  Fail closed: a step that exits non-zero
+# without counting a failure, or a -c step without that line, counts one.
+# steps_end prints a table of the steps (result, duration, counts), then
+# the closing "N passed, N failed, N skipped", and fails if anything did.
+steps_begin() {
+	steps_dir=$1 steps_t0=$SECONDS steps_passed=0 steps_failed=0 steps_skipped=0
+	steps_table=()
+	mkdir -p "$steps_dir"
+}
+
+steps_row() {
+	steps_table+=("$(printf '%-10s %-5s %8s  %s' "$@")")
+}
+
+steps_duration() {
+	printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
+}
+
+step() {
+	local counted=0 name log t0=$SECONDS rc line p=0 f=0 s=0
+
+	[ "$1" != -c ] || { counted=1; shift; }
+	name=$1 log=$steps_dir/$1.log
+	shift
+	say "== $name; log: $log"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ -n "$line" ]; then
+		read -r p _ f _ s _ <<<"${line//,/}"
+		s=${s:-0}
+	fi
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+		say "error: $name exited with status $rc but counted no failure; counted as one; see $log"
+	elif [ -z "$line" ] && [ $counted = 1 ]; then
+		f=1
+		say "error: $name printed no result line; counted as a failure; see $log"
+	fi
+	steps_passed=$((steps_passed + p)) steps_failed=$((steps_failed + f))
+	steps_skipped=$((steps_skipped + s))
+	steps_row "$name" "$([ "$f" = 0 ] && echo pass || echo FAIL)" \
+		"$(steps_duration $((SECONDS - t0)))" "${line:-exit status $rc}"
+	return "$rc"
+}
+
+step_skipped() {
+	steps_row "$1" skip - "$2"
+}
+
+steps_end() {
+	{
+		echo
+		printf '%-10s %-5s %8s  %s\n' STEP RESULT TIME COUNTS
+		printf '%s\n' "${steps_table[@]}"
+		echo "took $(steps_duration $((SECONDS - steps_t0))); logs in $steps_dir"
+	} | tee "$steps_dir/steps.txt"
+	echo "$steps_passed passed, $steps_failed failed, $steps_skipped skipped"
+	[ "$steps_failed" = 0 ]
+}

@@ -277,6 +277,25 @@ t_gate_tool_fails() {
 		"unknown gate 'cocci' \(known: checkpatch bisect_sparse coccicheck cross\)" "$TOP/scripts/gates.sh" cocci
 }
 
+# Fail-open 4: make check counts every step's exit status.  A gate step
+# that prints "2 passed, 0 failed" but exits 1 (a gate that did not run)
+# and a counted step that prints no result line are failures.
+t_check_counts_status() {
+	(
+		steps_begin "$tmp/steps"
+		step -c gates sh -c 'echo "ok 1 checkpatch"; echo "2 passed, 0 failed, 0 skipped"; exit 1'
+		step -c silent true
+		step build true
+		step_skipped run "the build failed"
+		steps_end
+	) >"$tmp/out" 2>&1 && { cat "$tmp/out"; echo "the steps passed"; return 1; }
+	cat "$tmp/out"
+	grep -E '^gates +FAIL +[0-9]+m[0-9]+s  2 passed, 0 failed, 0 skipped$' "$tmp/out" &&
+	grep -E '^silent +FAIL ' "$tmp/out" && grep -E '^build +pass ' "$tmp/out" &&
+	grep -E '^run +skip +- +the build failed$' "$tmp/out" &&
+	[ "$(tail -1 "$tmp/out")" = "2 passed, 2 failed, 0 skipped" ]
+}
+
 t_kernel_build_fails() {
 	local t=$tmp/broken-tree
 
@@ -491,6 +510,7 @@ main() {
 	case_ "an interrupted bisect walk puts the tree back" t_gate_interrupted
 	case_ "an interrupted mutant run puts the tree back, its kernel is refused" t_mutant_interrupted
 	case_ "a gate whose tool fails fails; an unknown gate is an error" t_gate_tool_fails
+	case_ "make check counts a step that fails without saying so" t_check_counts_status
 	case_ "a kernel build failure is reported with its log" t_kernel_build_fails
 	case_ "a missing QEMU says how to install it" t_qemu_missing
 	case_ "the report of a clean run passes and writes results.json" t_report_clean
