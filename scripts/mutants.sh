@@ -21,8 +21,10 @@
 # kernel is rebuilt at the end.
 #
 # Output: KTAP, one result per mutant, then "N passed, N failed, N skipped".
-# INITRD, when set, is used instead of packing the DAX subset.
+# INITRD, when set in the environment, is used instead of packing the DAX
+# subset (lib.sh's default, the whole plan's initramfs, is not).
 set -uo pipefail
+initrd_given=${INITRD:-}
 . "$(dirname "$0")/lib.sh"
 
 MUTANTS_DIR=${MUTANTS_DIR:-$TOP/tests/mutants}
@@ -74,12 +76,14 @@ main() {
 	mutants=("$MUTANTS_DIR"/*.patch)
 	[ -e "${mutants[0]}" ] || die "no mutants in $MUTANTS_DIR"
 	tree_guard "the mutants are applied to it in place"
-	if [ -z "${INITRD:-}" ]; then
+	if [ -z "$initrd_given" ]; then
 		# The DAX subset of the plan, packed once for all mutants.
 		KSFT_INSTALL=$BUILD/kselftest BUILD=$out T=$MUTANT_TESTS "$TOP/scripts/initramfs.sh" ||
 			die "could not pack the DAX subset of the plan"
-		export INITRD=$out/initramfs.cpio
+		INITRD=$out/initramfs.cpio
 	fi
+	# run.sh runs with BUILD=$out, where lib.sh's default would not be.
+	export INITRD
 	ktap_begin
 	for m in "${mutants[@]}"; do
 		BUILD=$out run_mutant "$m"
