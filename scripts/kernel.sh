@@ -3,13 +3,20 @@
 #
 # kernel.sh - configure and build the kernel in $TREE into $KBUILD (O=).
 #
-# The configuration is minimal: the kernel's own merge_config.sh -n starts
-# from allnoconfig and adds config/guest.config (boot, console, the tests'
-# userspace), config/x86_64.config, the KVM selftests' config and
-# config/dax.config and config/harness.config; nothing that the VM does not
-# boot or test is built.  Every option the fragments ask for must survive;
-# config/not-applicable lists the few that cannot, with the reason.  A
-# dropped option is an error.
+# The configuration is x86_64_defconfig merged, with the kernel's own
+# scripts/kconfig/merge_config.sh, with kernel/configs/kvm_guest.config, the
+# KVM selftests' config, config/dax.config and config/harness.config.
+#
+# KCONFIG_MINIMAL=1 builds the minimal guest kernel instead (work in
+# progress, not yet the default): merge_config.sh -n starts from
+# allnoconfig and adds config/guest.config and config/x86_64.config in place
+# of x86_64_defconfig and kvm_guest.config.  On it, kvm_clock_test and
+# hyperv_clock still fail (docs/figures.md), so it cannot replace the
+# default until they pass as they do on defconfig.
+#
+# Every option the fragments ask for must survive; config/not-applicable
+# lists the few that cannot, with the reason.  A dropped option is an
+# error.
 #
 # Usage: kernel.sh [config|build]   (default: both)
 set -euo pipefail
@@ -17,8 +24,12 @@ set -euo pipefail
 
 # Extra fragments, e.g. config/debug.config, come from KCONFIG_EXTRA.
 fragments() {
-	echo "$TOP/config/guest.config"
-	echo "$TOP/config/x86_64.config"
+	if [ "${KCONFIG_MINIMAL:-0}" = 1 ]; then
+		echo "$TOP/config/guest.config"
+		echo "$TOP/config/x86_64.config"
+	else
+		echo "$TREE/kernel/configs/kvm_guest.config"
+	fi
 	echo "$TREE/tools/testing/selftests/kvm/config"
 	echo "$TOP/config/dax.config"
 	echo "$TOP/config/harness.config"
@@ -63,12 +74,22 @@ configure() {
 	if [ -f "$KBUILD/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
 		return 0
 	fi
-	say "configuring $KBUILD: allnoconfig and config/*.config"
-	# merge_config.sh runs make in the current directory.
-	# shellcheck disable=SC2046
-	(cd "$TREE" && scripts/kconfig/merge_config.sh -n -O "$KBUILD" $(fragments)) \
-		>"$KBUILD/merge_config.log" 2>&1 ||
-		die "merge_config.sh failed; see $KBUILD/merge_config.log"
+	if [ "${KCONFIG_MINIMAL:-0}" = 1 ]; then
+		say "configuring $KBUILD: allnoconfig and config/*.config (KCONFIG_MINIMAL=1)"
+		# merge_config.sh runs make in the current directory.
+		# shellcheck disable=SC2046
+		(cd "$TREE" && scripts/kconfig/merge_config.sh -n -O "$KBUILD" $(fragments)) \
+			>"$KBUILD/merge_config.log" 2>&1 ||
+			die "merge_config.sh failed; see $KBUILD/merge_config.log"
+	else
+		say "configuring $KBUILD: x86_64_defconfig and config/*.config"
+		make -s -C "$TREE" O="$KBUILD" x86_64_defconfig
+		# shellcheck disable=SC2046
+		"$TREE/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" "$KBUILD/.config" $(fragments) \
+			>"$KBUILD/merge_config.log" 2>&1 ||
+			die "merge_config.sh failed; see $KBUILD/merge_config.log"
+		make -s -C "$TREE" O="$KBUILD" olddefconfig
+	fi
 	verify_config
 	echo "$want" >"$stamp"
 }
