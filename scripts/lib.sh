@@ -121,6 +121,8 @@ tree_guard() {
 	trap 'tree_restore; trap - TERM; kill -TERM $$' TERM
 }
 
+# The guard stays set, so a step may restore the tree several times (once
+# per mutant) and the EXIT trap still restores it at the end.
 tree_restore() {
 	[ -n "${tree_guard_ref:-}" ] || return 0
 	if git_tree checkout -q -f "$tree_guard_ref" && git_tree reset -q --hard; then
@@ -128,7 +130,6 @@ tree_restore() {
 	else
 		say "error: could not put $TREE back on $tree_guard_ref; run 'git -C $TREE checkout -f $tree_guard_ref'"
 	fi
-	tree_guard_ref=
 }
 
 # tree_patch_build DIFF [GIT-APPLY-FLAGS...]: apply DIFF to the guarded
