@@ -5,14 +5,19 @@
 # the kernel's own tools:
 #
 #   checkpatch  scripts/checkpatch.pl --strict is clean on every patch
-#   bisect      every commit builds on its own: the KVM objects
-#               (make arch/x86/kvm/, which also builds virt/kvm) when it
-#               touches the kernel, the KVM selftests when it touches them
+#   bisect      every commit builds on its own, on every architecture it
+#               touches: the x86 KVM objects (make arch/x86/kvm/, which
+#               also builds virt/kvm) when it touches the kernel,
+#               arch/<arch>/kvm/ of every cross architecture whose
+#               arch/<arch>/ it changes, and the KVM selftests (x86_64;
+#               also arm64 when it changes their arm64 code)
 #   sparse      make C=2 arch/x86/kvm/ reports nothing new against the base
 #   coccicheck  make coccicheck MODE=report reports nothing new against the
 #               base on the .c files the series touches
 #   cross       virt/kvm and arch/<arch>/kvm build at HEAD for arm64,
-#               riscv and powerpc (ppc64le), from their defconfigs
+#               riscv and powerpc (ppc64le), from their defconfigs, in
+#               output directories that the bisect walk prepared, so only
+#               what changed since is rebuilt; the arm64 KVM selftests too
 #
 # The results are KTAP on stdout: one "ok N gate" or "not ok N gate" per
 # gate, after "# " lines that say what was checked or why it failed, then
@@ -80,10 +85,65 @@ sparse_run() {
 		{ echo "build failed, see $logs/sparse-$1.log"; return 1; }
 }
 
-# Walk base..HEAD: sparse at the base, a build at every commit, sparse at
-# HEAD.
+# Every architecture that compiles virt/kvm and has a Debian cross compiler:
+# "ARCH CROSS_COMPILE DEFCONFIG".  arch/<arch>/kvm/ builds virt/kvm with it,
+# which kvm_main.o's presence confirms.  Each has its own output directory,
+# configured once, which the bisect walk and the cross gate share.
+cross_targets=(
+	"arm64 aarch64-linux-gnu- defconfig"
+	"riscv riscv64-linux-gnu- defconfig"
+	"powerpc powerpc64le-linux-gnu- ppc64le_defconfig"
+)
+
+# cross_build ARCH PREFIX DEFCONFIG LOG: build arch/ARCH/kvm/ of the tree as
+# it is checked out, configuring the output directory the first time.
+cross_build() {
+	local arch=$1 prefix=$2 defconfig=$3 log=$4 o=$BUILD/cross-$1
+
+	command -v "${prefix}gcc" >/dev/null ||
+		{ echo "${prefix}gcc is missing; run 'make setup'" >"$log"; return 1; }
+	{
+		{ [ -f "$o/.config" ] ||
+		  make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" "$defconfig"; } &&
+		grep -qE '^CONFIG_KVM=[ym]' "$o/.config" &&
+		make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" -j"$JOBS" \
+			CC="$(kcc | sed "s/gcc\$/${prefix}gcc/")" "arch/$arch/kvm/" &&
+		[ -f "$o/virt/kvm/kvm_main.o" ]
+	} >"$log" 2>&1
+}
+
+# The arm64 KVM selftests, cross-built (they need libc6-dev-arm64-cross).
+selftests_arm64_build() {
+	local o=$BUILD/ksft-obj-gate-arm64
+
+	mkdir -p "$o"
+	{
+		{ [ -d "$o/usr/include" ] || make -C "$TREE" O="$o" ARCH=arm64 headers; } &&
+		make -C "$TREE/tools/testing/selftests" O="$o" TARGETS=kvm ARCH=arm64 \
+			CROSS_COMPILE=aarch64-linux-gnu- -j"$JOBS"
+	} >"$1" 2>&1
+}
+
+# The cross architectures whose arch/<arch>/ commit $1 changes.
+touched_cross_arches() {
+	local t arch files
+
+	files=$(git_t diff-tree --no-commit-id --name-only -r "$1")
+	for t in "${cross_targets[@]}"; do
+		read -r arch _ <<<"$t"
+		grep -q "^arch/$arch/" <<<"$files" && echo "$arch"
+	done
+}
+
+touches_selftests_arm64() {
+	git_t diff-tree --no-commit-id --name-only -r "$1" |
+		grep -qE '^tools/testing/selftests/kvm/(.*/)?aarch64/'
+}
+
+# Walk base..HEAD: sparse at the base, a build at every commit of every
+# architecture it touches, sparse at HEAD.
 gate_bisect_sparse() {
-	local c n=0 total bad="" branch new sobj=$BUILD/ksft-obj-gate
+	local c n=0 total bad="" branch new sobj=$BUILD/ksft-obj-gate t arch prefix defconfig
 
 	branch=$(tree_ref)
 	"$TOP/scripts/kernel.sh" config || { fail bisect "the kernel config failed"; return; }
@@ -100,20 +160,31 @@ gate_bisect_sparse() {
 		say "bisect: $n/$total $(git_t log -1 --format='%h %s' "$c"); log: $logs/bisect-$n.log"
 		git_t checkout -q "$c"
 		if touches_kernel "$c" && ! kmake arch/x86/kvm/ >"$logs/bisect-$n.log" 2>&1; then
-			bad+=" $n:$(git_t log -1 --format=%s "$c")"
-			continue
+			bad+=" $n:x86_64:$(git_t log -1 --format=%s "$c")"
 		fi
+		for arch in $(touched_cross_arches "$c"); do
+			for t in "${cross_targets[@]}"; do
+				[ "${t%% *}" = "$arch" ] && read -r _ prefix defconfig <<<"$t"
+			done
+			say "bisect: $n/$total arch/$arch/kvm/; log: $logs/bisect-$n-$arch.log"
+			cross_build "$arch" "$prefix" "$defconfig" "$logs/bisect-$n-$arch.log" ||
+				bad+=" $n:$arch:$(git_t log -1 --format=%s "$c")"
+		done
 		if touches_selftests "$c" &&
 		   ! make -C "$TREE/tools/testing/selftests" O="$sobj" TARGETS=kvm -j"$JOBS" \
 			>>"$logs/bisect-$n.log" 2>&1; then
-			bad+=" $n:$(git_t log -1 --format=%s "$c")"
+			bad+=" $n:selftests:$(git_t log -1 --format=%s "$c")"
+		fi
+		if touches_selftests_arm64 "$c" &&
+		   ! selftests_arm64_build "$logs/bisect-$n-selftests-arm64.log"; then
+			bad+=" $n:selftests-arm64:$(git_t log -1 --format=%s "$c")"
 		fi
 	done
 	tree_restore
 	if [ -z "$bad" ]; then
-		pass bisect "$n commits build on their own: arch/x86/kvm/ and the KVM selftests"
+		pass bisect "$n commits build on their own: arch/x86/kvm/, the arch/<arch>/kvm/ they touch and the KVM selftests"
 	else
-		fail bisect "these commits do not build on their own:$bad (logs: $logs/bisect-N.log)"
+		fail bisect "these commits do not build on their own:$bad (logs: $logs/bisect-N*.log)"
 	fi
 
 	say "sparse at HEAD; log: $logs/sparse-head.log"
@@ -133,32 +204,37 @@ cocci_normalize() {
 	sed -E "s|^$1/||; s/:[0-9]+:[0-9]+(-[0-9]+)?:/:/; s/line [0-9]+/line N/g"
 }
 
-# Copy the touched .c files, as they are at REV, into one directory and run
-# coccicheck on it once: spatch's cost is per semantic patch, not per file.
-# Prints the normalised reports; fails when coccicheck itself failed.
+# Copy the touched .c files, as they are at the base and at HEAD, into
+# base/ and HEAD/ of one directory and run coccicheck on it once: spatch's
+# cost is per semantic patch, not per file.  Leaves the normalised reports
+# of each in $logs/cocci-base.log and $logs/cocci-HEAD.log; fails when
+# coccicheck itself failed.
 cocci_run() {
-	local rev=$1 dir=$logs/cocci-$1 f log=$logs/cocci-$1.make.log
+	local dir=$logs/cocci rev f log=$logs/cocci.make.log
 
 	rm -rf "$dir"
-	for f in $(touched_c_files); do
-		git_t cat-file -e "$rev:$f" 2>/dev/null || continue
-		mkdir -p "$dir/$(dirname "$f")"
-		git_t show "$rev:$f" >"$dir/$f"
+	for rev in base HEAD; do
+		for f in $(touched_c_files); do
+			git_t cat-file -e "$rev:$f" 2>/dev/null || continue
+			mkdir -p "$dir/$rev/$(dirname "$f")"
+			git_t show "$rev:$f" >"$dir/$rev/$f"
+		done
 	done
 	[ -d "$dir" ] || return 0
 	make -C "$TREE" O="$KBUILD" coccicheck MODE=report M="$dir" >"$log" 2>&1 || return 1
-	grep -E "^$dir/[^ ]+:[0-9]+:" "$log" | cocci_normalize "$dir" | sort
+	for rev in base HEAD; do
+		grep -E "^$dir/$rev/[^ ]+:[0-9]+:" "$log" | cocci_normalize "$dir/$rev" |
+			sort >"$logs/cocci-$rev.log"
+	done
 }
 
 gate_coccicheck() {
 	local new
 
-	say "coccicheck at base and HEAD; logs: $logs/cocci-*.make.log"
-	cocci_run base >"$logs/cocci-base.log" ||
-		{ fail coccicheck "make coccicheck failed at base; see $logs/cocci-base.make.log"; return; }
-	cocci_run HEAD >"$logs/cocci-head.log" ||
-		{ fail coccicheck "make coccicheck failed at HEAD; see $logs/cocci-HEAD.make.log"; return; }
-	new=$(comm -13 "$logs/cocci-base.log" "$logs/cocci-head.log")
+	say "coccicheck at base and HEAD; log: $logs/cocci.make.log"
+	cocci_run ||
+		{ fail coccicheck "make coccicheck failed; see $logs/cocci.make.log"; return; }
+	new=$(comm -13 "$logs/cocci-base.log" "$logs/cocci-HEAD.log")
 	if [ -z "$new" ]; then
 		pass coccicheck "coccicheck: $(touched_c_files | wc -l) touched .c files, nothing new"
 	else
@@ -167,38 +243,26 @@ gate_coccicheck() {
 	fi
 }
 
-# Every architecture that compiles virt/kvm and has a Debian cross compiler:
-# "ARCH CROSS_COMPILE DEFCONFIG".  arch/<arch>/kvm/ builds virt/kvm with it,
-# which kvm_main.o's presence confirms.
-cross_targets=(
-	"arm64 aarch64-linux-gnu- defconfig"
-	"riscv riscv64-linux-gnu- defconfig"
-	"powerpc powerpc64le-linux-gnu- ppc64le_defconfig"
-)
-
 gate_cross() {
-	local t arch prefix defconfig o log built=() bad=()
+	local t arch prefix defconfig log built=() bad=()
 
 	for t in "${cross_targets[@]}"; do
 		read -r arch prefix defconfig <<<"$t"
-		o=$BUILD/kbuild-$arch log=$logs/cross-$arch.log
+		log=$logs/cross-$arch.log
 		say "cross: $arch; log: $log"
-		if ! command -v "${prefix}gcc" >/dev/null; then
-			bad+=("$arch (${prefix}gcc is missing; run 'make setup')")
-			continue
-		fi
-		if {
-			make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" "$defconfig" &&
-			grep -qE '^CONFIG_KVM=[ym]' "$o/.config" &&
-			make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" -j"$JOBS" \
-				CC="$(kcc | sed "s/gcc\$/${prefix}gcc/")" "arch/$arch/kvm/" &&
-			[ -f "$o/virt/kvm/kvm_main.o" ]
-		} >"$log" 2>&1; then
+		if cross_build "$arch" "$prefix" "$defconfig" "$log"; then
 			built+=("$arch")
 		else
 			bad+=("$arch (see $log)")
 		fi
 	done
+	log=$logs/cross-selftests-arm64.log
+	say "cross: the arm64 KVM selftests; log: $log"
+	if selftests_arm64_build "$log"; then
+		built+=("the arm64 KVM selftests")
+	else
+		bad+=("the arm64 KVM selftests (see $log)")
+	fi
 	if [ ${#bad[@]} = 0 ]; then
 		pass cross "arch/<arch>/kvm/ with virt/kvm builds for: ${built[*]}"
 	else
