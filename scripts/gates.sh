@@ -15,9 +15,10 @@
 #   coccicheck  make coccicheck MODE=report reports nothing new against the
 #               base on the .c files the series touches
 #   cross       virt/kvm and arch/<arch>/kvm build at HEAD for arm64,
-#               riscv and powerpc (ppc64le), from their defconfigs, in
-#               output directories that the bisect walk prepared, so only
-#               what changed since is rebuilt; the arm64 KVM selftests too
+#               riscv, powerpc (ppc64le, Book3S HV and PR) and s390, from
+#               their defconfigs, in output directories that the bisect
+#               walk prepared, so only what changed since is rebuilt; the
+#               arm64 KVM selftests too
 #
 # The results are KTAP on stdout: one "ok N gate" or "not ok N gate" per
 # gate, after "# " lines that say what was checked or why it failed, then
@@ -100,6 +101,7 @@ cross_targets=(
 	"riscv riscv64-linux-gnu- defconfig"
 	# Book3S PR besides HV; PR needs the tick-based CPU time accounting.
 	"powerpc powerpc64le-linux-gnu- ppc64le_defconfig NO_HZ_FULL=n VIRT_CPU_ACCOUNTING_GEN=n TICK_CPU_ACCOUNTING=y KVM_BOOK3S_64_PR=m"
+	"s390 s390x-linux-gnu- defconfig"
 )
 
 # cross_config ARCH PREFIX DEFCONFIG [OPTION=VALUE...]: configure $o.

@@ -14,7 +14,7 @@ packages=(
 	git perl python3 rsync		# git am/format-patch, checkpatch, report.py, kselftest install
 	qemu-system-x86 busybox-static ndctl daxctl e2fsprogs
 	sparse coccinelle ocaml-nox	# the series gates (some .cocci scripts need ocamlopt)
-	gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu gcc-powerpc64le-linux-gnu	# cross builds of virt/kvm
+	gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu	# cross builds of virt/kvm
 	gnuplot-nox			# make bench's plot
 )
 
