@@ -14,21 +14,31 @@
 # hyperv_clock still fail (docs/figures.md), so it cannot replace the
 # default until they pass as they do on defconfig.
 #
-# Every option the fragments ask for must survive; config/not-applicable
-# lists the few that cannot, with the reason.  A dropped option is an
-# error.
+# ARCH=arm64 (lib.sh) cross-builds arch/arm64/boot/Image into
+# build/arm64/kbuild, always the minimal way: allnoconfig plus
+# config/guest.config and config/arm64.config and the same shared fragments.
+#
+# Every option the fragments ask for must survive; config/not-applicable.ARCH
+# lists the few that cannot on that architecture, with the reason.  A
+# dropped option is an error.
 #
 # Usage: kernel.sh [config|build]   (default: both)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# The arm64 lane has only the minimal kernel.
+minimal() {
+	[ "${KCONFIG_MINIMAL:-0}" = 1 ] || [ "$ARCH" != x86_64 ]
+}
+
 # Extra fragments, e.g. config/debug.config, come from KCONFIG_EXTRA.
 fragments() {
-	if [ "${KCONFIG_MINIMAL:-0}" = 1 ]; then
+	if minimal; then
 		echo "$TOP/config/guest.config"
-		echo "$TOP/config/x86_64.config"
+		echo "$TOP/config/$ARCH.config"
 	else
 		echo "$TREE/kernel/configs/kvm_guest.config"
+		echo "$TOP/config/x86_64-defconfig.config"
 	fi
 	echo "$TREE/tools/testing/selftests/kvm/config"
 	echo "$TOP/config/dax.config"
@@ -38,10 +48,10 @@ fragments() {
 	done
 }
 
-# Options that are requested but not applicable on x86_64, one per line:
+# Options that are requested but not applicable on $ARCH, one per line:
 # "CONFIG_FOO  reason".
 not_applicable() {
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/config/not-applicable" | awk '{print $1}'
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/config/not-applicable.$ARCH" | awk '{print $1}'
 }
 
 verify_config() {
@@ -70,12 +80,12 @@ configure() {
 	local stamp=$KBUILD/.kvm-dax-config want
 
 	mkdir -p "$KBUILD"
-	want=$( (fragments | xargs cat; cat "$TOP/config/not-applicable"; tree_version "$TREE") | sha256sum)
+	want=$( (fragments | xargs cat; cat "$TOP/config/not-applicable.$ARCH"; tree_version "$TREE") | sha256sum)
 	if [ -f "$KBUILD/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
 		return 0
 	fi
-	if [ "${KCONFIG_MINIMAL:-0}" = 1 ]; then
-		say "configuring $KBUILD: allnoconfig and config/*.config (KCONFIG_MINIMAL=1)"
+	if minimal; then
+		say "configuring $KBUILD: allnoconfig and config/*.config ($ARCH, minimal)"
 		# merge_config.sh runs make in the current directory.
 		# shellcheck disable=SC2046
 		(cd "$TREE" && scripts/kconfig/merge_config.sh -n -O "$KBUILD" $(fragments)) \
@@ -97,12 +107,12 @@ configure() {
 build() {
 	local log=$KBUILD/build.log
 
-	say "building bzImage in $KBUILD ($(kcc), -j$JOBS); log: $log"
-	if ! make -s -C "$TREE" O="$KBUILD" -j"$JOBS" CC="$(kcc)" bzImage >"$log" 2>&1; then
+	say "building $KIMAGE in $KBUILD ($(kcc), -j$JOBS); log: $log"
+	if ! make -s -C "$TREE" O="$KBUILD" -j"$JOBS" CC="$(kcc)" "$KIMAGE" >"$log" 2>&1; then
 		grep -m5 -E 'error:|Error [0-9]' "$log" >&2 || tail -n 20 "$log" >&2
 		die "the kernel build failed; full log: $log"
 	fi
-	cp "$KBUILD/.config" "$BUILD/kernel.config"
+	cp "$KBUILD/.config" "$ARCH_BUILD/kernel.config"
 }
 
 case ${1:-all} in

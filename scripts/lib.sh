@@ -7,14 +7,34 @@
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${BUILD:-$TOP/build}
 TREE=${TREE:-$BUILD/linux}
-KBUILD=${KBUILD:-$BUILD/kbuild}
+
+# The guest's architecture: x86_64 (the default) or arm64, cross-built with
+# CROSS_COMPILE=aarch64-linux-gnu- ("make run ARCH=arm64").  Each lane has
+# its own kernel build, selftests, initramfs, results, plan and skip-list:
+# the x86_64 lane's directly under $BUILD, the arm64 lane's under
+# $BUILD/arm64 (not $BUILD/kbuild-arm64: the cross gate's defconfig build).
+ARCH=${ARCH:-x86_64}
+case $ARCH in
+x86_64) KIMAGE=bzImage CROSS_COMPILE=${CROSS_COMPILE:-} ARCH_SUFFIX= ;;
+arm64) KIMAGE=Image CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-} ARCH_SUFFIX=.arm64 ;;
+*) echo "$(basename "$0"): error: ARCH=$ARCH: the lanes are x86_64 and arm64" >&2; exit 1 ;;
+esac
+# arch_dir DIR: where the lane keeps its files under DIR (DIR/arm64).
+arch_dir() {
+	echo "$1${ARCH_SUFFIX/./\/}"
+}
+ARCH_BUILD=$(arch_dir "$BUILD")
+# Kbuild and the kselftest Makefiles take both from the environment; the
+# x86_64 lane's builds stay native, as they were before the arm64 lane.
+[ "$ARCH" = x86_64 ] || export ARCH CROSS_COMPILE
+KBUILD=${KBUILD:-$ARCH_BUILD/kbuild}
 SELFTESTS_TREE=${SELFTESTS_TREE:-$TREE}
-RESULTS=${RESULTS:-$BUILD/results}
+RESULTS=${RESULTS:-$ARCH_BUILD/results}
 SERIES=${SERIES:-$TOP/series}
 # The guest's kernel and initramfs (vm.sh boots them, run.sh reads the
 # plan packed beside the initramfs).
-KERNEL=${KERNEL:-$KBUILD/arch/x86/boot/bzImage}
-INITRD=${INITRD:-$BUILD/initramfs.cpio}
+KERNEL=${KERNEL:-$KBUILD/arch/${ARCH/x86_64/x86}/boot/$KIMAGE}
+INITRD=${INITRD:-$ARCH_BUILD/initramfs.cpio}
 # Exported, so that a step run with another BUILD (the mutants', the harness
 # tests') keeps the kernel tree and build directory it was given.
 export TOP BUILD TREE KBUILD SELFTESTS_TREE RESULTS SERIES
@@ -39,9 +59,9 @@ JOBS=${JOBS:-$(($(nproc) + 1))}
 # instead of "fs/dax.c".
 if command -v ccache >/dev/null 2>&1; then
 	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$BUILD}
-	kcc() { echo "ccache gcc"; }
+	kcc() { echo "ccache ${CROSS_COMPILE}gcc"; }
 else
-	kcc() { echo gcc; }
+	kcc() { echo "${CROSS_COMPILE}gcc"; }
 fi
 
 # The kernel version of a source tree, from its top-level Makefile.
@@ -87,8 +107,9 @@ series_stamp_head() {
 TAP_PREFIX='kvm-dax: '
 
 # The test plan and skip-list (tests/plan documents their format).
-PLAN=${PLAN:-$TOP/tests/plan}
-SKIPLIST=${SKIPLIST:-$TOP/tests/skiplist}
+# The arm64 lane's are tests/plan.arm64 and tests/skiplist.arm64.
+PLAN=${PLAN:-$TOP/tests/plan$ARCH_SUFFIX}
+SKIPLIST=${SKIPLIST:-$TOP/tests/skiplist$ARCH_SUFFIX}
 
 # --- build/linux: checks and the guard that puts it back -----------------
 
