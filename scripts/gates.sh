@@ -14,11 +14,12 @@
 #   sparse      make C=2 arch/x86/kvm/ reports nothing new against the base
 #   coccicheck  make coccicheck MODE=report reports nothing new against the
 #               base on the .c files the series touches
-#   cross       virt/kvm and arch/<arch>/kvm build at HEAD for arm64,
-#               riscv, powerpc (ppc64le, Book3S HV and PR) and s390, from
-#               their defconfigs, in output directories that the bisect
-#               walk prepared, so only what changed since is rebuilt; the
-#               arm64 KVM selftests too
+#   cross       virt/kvm and arch/<arch>/kvm build at HEAD for every KVM
+#               architecture: arm64, riscv64, ppc64le (Book3S HV and PR),
+#               powerpc e500mc, s390x, mips64el (loongson64) and
+#               loongarch64 (clang), from their defconfigs, in output
+#               directories that the bisect walk prepared, so only what
+#               changed since is rebuilt; the arm64 KVM selftests too
 #
 # The results are KTAP on stdout: one "ok N gate" or "not ok N gate" per
 # gate, after "# " lines that say what was checked or why it failed, then
@@ -90,30 +91,46 @@ sparse_run() {
 		{ echo "build failed, see $logs/sparse-$1.log"; return 1; }
 }
 
-# Every architecture that compiles virt/kvm and has a Debian cross compiler:
-# "ARCH CROSS_COMPILE DEFCONFIG [OPTION=VALUE...]", the options set on top of
-# the defconfig (and checked to have taken effect).  arch/<arch>/kvm/ builds
-# virt/kvm with it, which kvm_main.o's presence confirms.  Each has its own
-# output directory, configured once, which the bisect walk and the cross
-# gate share.
+# Every KVM architecture, as the kernel test robot builds it: "NAME ARCH
+# TOOLCHAIN DEFCONFIG [OPTION=VALUE...]".  TOOLCHAIN is a Debian cross gcc's
+# prefix, or LLVM=-19 for clang-19 (loongarch has no gcc in Debian 12).  The
+# options are set on top of the defconfig and checked to have taken effect.
+# arch/ARCH/kvm/ builds virt/kvm with it, which kvm_main.o's presence
+# confirms.  Each has its own output directory, build/cross-NAME,
+# configured once, which the bisect walk and the cross gate share.
 cross_targets=(
-	"arm64 aarch64-linux-gnu- defconfig"
-	"riscv riscv64-linux-gnu- defconfig"
+	"arm64 arm64 aarch64-linux-gnu- defconfig"
+	"riscv64 riscv riscv64-linux-gnu- defconfig"
 	# Book3S PR besides HV; PR needs the tick-based CPU time accounting.
-	"powerpc powerpc64le-linux-gnu- ppc64le_defconfig NO_HZ_FULL=n VIRT_CPU_ACCOUNTING_GEN=n TICK_CPU_ACCOUNTING=y KVM_BOOK3S_64_PR=m"
-	"s390 s390x-linux-gnu- defconfig"
+	"ppc64le powerpc powerpc64le-linux-gnu- ppc64le_defconfig NO_HZ_FULL=n VIRT_CPU_ACCOUNTING_GEN=n TICK_CPU_ACCOUNTING=y KVM_BOOK3S_64_PR=m"
+	"e500mc powerpc powerpc64le-linux-gnu- corenet64_smp_defconfig VIRTUALIZATION=y KVM_E500MC=y"
+	"s390x s390 s390x-linux-gnu- defconfig"
+	"mips64el mips mips64el-linux-gnuabi64- loongson3_defconfig"
+	"loongarch64 loongarch LLVM=-19 loongson3_defconfig"
 )
 
-# cross_config ARCH PREFIX DEFCONFIG [OPTION=VALUE...]: configure $o.
-cross_config() {
-	local arch=$1 prefix=$2 defconfig=$3 opt
+# The make command line for a target's output directory $o.
+cross_make() {
+	local arch=$1 tc=$2
 
-	shift 3
-	make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" "$defconfig" || return 1
+	case $tc in
+	LLVM=*) echo make -C "$TREE" O="$o" ARCH="$arch" "$tc" ;;
+	*) echo make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$tc" ;;
+	esac
+}
+
+# cross_config ARCH TOOLCHAIN DEFCONFIG [OPTION=VALUE...]: configure $o.
+cross_config() {
+	local mk opt
+
+	mk=$(cross_make "$1" "$2")
+	shift 2
+	$mk "$1" || return 1
+	shift
 	for opt in "$@"; do
 		"$TREE/scripts/config" --file "$o/.config" --set-val "${opt%%=*}" "${opt#*=}"
 	done
-	make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" olddefconfig || return 1
+	$mk olddefconfig || return 1
 	grep -qE '^CONFIG_KVM=[ym]' "$o/.config" || { echo "no CONFIG_KVM"; return 1; }
 	for opt in "$@"; do
 		case $opt in
@@ -123,21 +140,37 @@ cross_config() {
 	done
 }
 
-# cross_build LOG ARCH PREFIX DEFCONFIG [OPTION=VALUE...]: build
+# cross_build LOG NAME ARCH TOOLCHAIN DEFCONFIG [OPTION=VALUE...]: build
 # arch/ARCH/kvm/ of the tree as it is checked out, configuring the output
 # directory the first time.
 cross_build() {
-	local log=$1 arch=$2 prefix=$3 o=$BUILD/cross-$2
+	local log=$1 arch=$3 tc=$4 o=$BUILD/cross-$2 cc
 
-	shift
-	command -v "${prefix}gcc" >/dev/null ||
-		{ echo "${prefix}gcc is missing; run 'make setup'" >"$log"; return 1; }
+	shift 2
+	case $tc in
+	LLVM=*) cc=clang${tc#LLVM=} ;;
+	*) cc=${tc}gcc ;;
+	esac
+	command -v "$cc" >/dev/null ||
+		{ echo "$cc is missing; run 'make setup'" >"$log"; return 1; }
+	# ccache for gcc, when present; clang runs as LLVM= sets it.
+	[ "${tc#LLVM=}" != "$tc" ] || cc=$(kcc | sed "s/gcc\$/$cc/")
 	{
 		{ [ -f "$o/.config" ] || cross_config "$@"; } &&
-		make -C "$TREE" O="$o" ARCH="$arch" CROSS_COMPILE="$prefix" -j"$JOBS" \
-			CC="$(kcc | sed "s/gcc\$/${prefix}gcc/")" "arch/$arch/kvm/" &&
+		$(cross_make "$arch" "$tc") -j"$JOBS" ${cc:+CC="$cc"} "arch/$arch/kvm/" &&
 		[ -f "$o/virt/kvm/kvm_main.o" ]
 	} >"$log" 2>&1
+}
+
+# The names of the cross targets whose arch/<arch>/ commit $1 changes.
+touched_cross_targets() {
+	local t name arch files
+
+	files=$(git_t diff-tree --no-commit-id --name-only -r "$1")
+	for t in "${cross_targets[@]}"; do
+		read -r name arch _ <<<"$t"
+		grep -q "^arch/$arch/" <<<"$files" && echo "$name"
+	done
 }
 
 # The arm64 KVM selftests, cross-built (they need libc6-dev-arm64-cross).
@@ -152,17 +185,6 @@ selftests_arm64_build() {
 	} >"$1" 2>&1
 }
 
-# The cross architectures whose arch/<arch>/ commit $1 changes.
-touched_cross_arches() {
-	local t arch files
-
-	files=$(git_t diff-tree --no-commit-id --name-only -r "$1")
-	for t in "${cross_targets[@]}"; do
-		read -r arch _ <<<"$t"
-		grep -q "^arch/$arch/" <<<"$files" && echo "$arch"
-	done
-}
-
 touches_selftests_arm64() {
 	git_t diff-tree --no-commit-id --name-only -r "$1" |
 		grep -qE '^tools/testing/selftests/kvm/(.*/)?aarch64/'
@@ -171,7 +193,7 @@ touches_selftests_arm64() {
 # Walk base..HEAD: sparse at the base, a build at every commit of every
 # architecture it touches, sparse at HEAD.
 gate_bisect_sparse() {
-	local c n=0 total bad="" branch new sobj=$BUILD/ksft-obj-gate t arch
+	local c n=0 total bad="" branch new sobj=$BUILD/ksft-obj-gate t name
 
 	branch=$(tree_ref)
 	"$TOP/scripts/kernel.sh" config || { fail bisect "the kernel config failed"; return; }
@@ -190,14 +212,14 @@ gate_bisect_sparse() {
 		if touches_kernel "$c" && ! kmake arch/x86/kvm/ >"$logs/bisect-$n.log" 2>&1; then
 			bad+=" $n:x86_64:$(git_t log -1 --format=%s "$c")"
 		fi
-		for arch in $(touched_cross_arches "$c"); do
+		for name in $(touched_cross_targets "$c"); do
 			for t in "${cross_targets[@]}"; do
-				[ "${t%% *}" != "$arch" ] || break
+				[ "${t%% *}" != "$name" ] || break
 			done
-			say "bisect: $n/$total arch/$arch/kvm/; log: $logs/bisect-$n-$arch.log"
+			say "bisect: $n/$total $name: arch/$(cut -d' ' -f2 <<<"$t")/kvm/; log: $logs/bisect-$n-$name.log"
 			# shellcheck disable=SC2086
-			cross_build "$logs/bisect-$n-$arch.log" $t ||
-				bad+=" $n:$arch:$(git_t log -1 --format=%s "$c")"
+			cross_build "$logs/bisect-$n-$name.log" $t ||
+				bad+=" $n:$name:$(git_t log -1 --format=%s "$c")"
 		done
 		if touches_selftests "$c" &&
 		   ! make -C "$TREE/tools/testing/selftests" O="$sobj" TARGETS=kvm -j"$JOBS" \
@@ -273,16 +295,16 @@ gate_coccicheck() {
 }
 
 gate_cross() {
-	local t arch log built=() bad=()
+	local t name log built=() bad=()
 
 	for t in "${cross_targets[@]}"; do
-		arch=${t%% *} log=$logs/cross-${t%% *}.log
-		say "cross: $arch; log: $log"
+		name=${t%% *} log=$logs/cross-${t%% *}.log
+		say "cross: $name; log: $log"
 		# shellcheck disable=SC2086
 		if cross_build "$log" $t; then
-			built+=("$arch")
+			built+=("$name")
 		else
-			bad+=("$arch (see $log)")
+			bad+=("$name (see $log)")
 		fi
 	done
 	log=$logs/cross-selftests-arm64.log
