@@ -10,6 +10,14 @@
 # guest kernel was seen to oops with int3 in scheduler code while nested
 # tests ran (smm_test, guest_print_test); see README.md.
 #
+# ARCH=arm64: qemu-system-aarch64 -M virt,virtualization=on,gic-version=3
+# -cpu max, so the guest kernel boots at EL2 and runs KVM in VHE mode.  The
+# virt machine has no pmem device that Linux binds without ACPI, so the
+# pmem regions are "pmem-region" nodes added to QEMU's own device tree
+# (dumped with the same machine options into build/arm64/dtb, one file
+# per set of options) after the 4 GiB that mem=4G leaves the guest; PMEM=0
+# boots without -dtb, on QEMU's plain device tree.  See docs/arm64-lane.md.
+#
 # Two watchdogs stop QEMU: the console has been silent for VM_SILENCE
 # seconds (by default the initramfs' runner timeout, which is the largest
 # plan timeout plus 30 s, plus 60 s: no test can stay silent longer without
@@ -35,10 +43,13 @@ set -euo pipefail
 VM_TIMEOUT=${VM_TIMEOUT:-3000}
 PMEM=${PMEM:-1}
 PMEM_GB=${PMEM_GB:-1}
-TCG_THREAD=${TCG_THREAD:-single}
+case $ARCH in
+x86_64) qemu=qemu-system-x86_64 qemu_pkg=qemu-system-x86 TCG_THREAD=${TCG_THREAD:-single} ;;
+arm64) qemu=qemu-system-aarch64 qemu_pkg=qemu-system-arm TCG_THREAD=${TCG_THREAD:-multi} ;;
+esac
 
-command -v qemu-system-x86_64 >/dev/null ||
-	die "qemu-system-x86_64 is missing; run 'make setup' or 'apt-get install qemu-system-x86'"
+command -v $qemu >/dev/null ||
+	die "$qemu is missing; run 'make setup' or 'apt-get install $qemu_pkg'"
 [ -f "$KERNEL" ] || die "no kernel at $KERNEL; run 'make kernel'"
 [ -f "$INITRD" ] || die "no initramfs at $INITRD; run 'make initramfs'"
 
@@ -61,6 +72,54 @@ cmd=(qemu-system-x86_64 -machine q35 -cpu max -accel tcg,thread="$TCG_THREAD" ${
 	-smp 2 -m $((4 + 2 * PMEM_GB))G -nodefaults -display none -no-reboot
 	-serial file:"$RESULTS/serial.log"
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
+
+# The arm64 guest's device tree with the two pmem regions, made once per
+# set of machine options: QEMU's own (dumpdtb) plus two pmem-region nodes
+# right after the guest's 4 GiB of RAM, which starts at 1 GiB.
+arm64_machine=(-M virt,virtualization=on,gic-version=3 -cpu max -smp 2 -m $((4 + 2 * PMEM_GB))G)
+pmem_dtb() {
+	local dir key base=$((0x40000000 + (4 << 30))) size=$((PMEM_GB << 30)) r a
+
+	dir=$(arch_dir "$BUILD")/dtb
+	key=$(echo "${arm64_machine[*]} pmem=${PMEM_GB}G" | sha256sum | cut -c1-12)
+	if [ ! -s "$dir/virt-pmem-$key.dtb" ]; then
+		mkdir -p "$dir"
+		"$qemu" "${arm64_machine[@]/#virt,/virt,dumpdtb=$dir/virt-$key.dtb,}" \
+			-nodefaults -display none >/dev/null 2>&1 &&
+		dtc -q -I dtb -O dts -o "$dir/virt-$key.dts" "$dir/virt-$key.dtb" ||
+			die "could not dump QEMU's device tree (dtc: run 'make setup')"
+		{
+			cat "$dir/virt-$key.dts"
+			echo "/ {"
+			for r in 0 1; do
+				a=$((base + r * size))
+				printf '\tpmem@%x {\n\t\tcompatible = "pmem-region";\n' $a
+				printf '\t\treg = <0x%x 0x%x 0x%x 0x%x>;\n\t};\n' \
+					$((a >> 32)) $((a & 0xffffffff)) $((size >> 32)) $((size & 0xffffffff))
+			done
+			echo "};"
+		} >"$dir/virt-pmem-$key.dts"
+		dtc -q -I dts -O dtb -o "$dir/virt-pmem-$key.dtb" "$dir/virt-pmem-$key.dts" ||
+			die "dtc could not compile $dir/virt-pmem-$key.dts"
+	fi
+	echo "$dir/virt-pmem-$key.dtb"
+}
+
+if [ "$ARCH" = arm64 ]; then
+	append="console=ttyAMA0 printk.devkmsg=on panic=-1"
+	dtb=()
+	if [ "$PMEM" = 1 ]; then
+		append+=" mem=4G"
+		dtb=(-dtb "$(pmem_dtb)")
+	else
+		append+=" kvm_dax.pmem=0"
+	fi
+	append+=" ${APPEND:-}"
+	cmd=("$qemu" "${arm64_machine[@]}" -accel tcg,thread="$TCG_THREAD" ${ICOUNT:+-icount "$ICOUNT"}
+		-nodefaults -display none -no-reboot "${dtb[@]}"
+		-serial file:"$RESULTS/serial.log"
+		-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
+fi
 
 # The largest plan timeout, from the kselftest settings of the initramfs.
 plan_timeout() {
