@@ -31,7 +31,10 @@ import sys
 import xml.etree.ElementTree as ET
 
 # What counts as a kernel splat.  Each is a failure of the running test.
+# arm64 prints "Unable to handle kernel ..." and "Internal error: ..." for
+# an oops, and "Call trace:" after each of these, which is not counted again.
 SPLAT = re.compile(r'(WARNING:|BUG:|Oops|general protection fault|kernel BUG at|'
+		   r'Unable to handle kernel|Internal error:|detected hard LOCKUP|'
 		   r'Kernel panic|KASAN:|UBSAN:|possible circular locking|'
 		   r'possible recursive locking|inconsistent lock state|'
 		   r'suspicious RCU usage|refcount_t:|INFO: task .* blocked|'
