@@ -101,8 +101,9 @@ sparse_run() {
 cross_targets=(
 	"arm64 arm64 aarch64-linux-gnu- defconfig"
 	"riscv64 riscv riscv64-linux-gnu- defconfig"
-	# Book3S PR besides HV; PR needs the tick-based CPU time accounting.
-	"ppc64le powerpc powerpc64le-linux-gnu- ppc64le_defconfig NO_HZ_FULL=n VIRT_CPU_ACCOUNTING_GEN=n TICK_CPU_ACCOUNTING=y KVM_BOOK3S_64_PR=m"
+	# Book3S PR besides HV (PR needs the tick-based CPU time accounting),
+	# and the ultravisor (secure guests) code of HV.
+	"ppc64le powerpc powerpc64le-linux-gnu- ppc64le_defconfig NO_HZ_FULL=n VIRT_CPU_ACCOUNTING_GEN=n TICK_CPU_ACCOUNTING=y KVM_BOOK3S_64_PR=m DEVICE_PRIVATE=y PPC_UV=y"
 	"e500mc powerpc powerpc64le-linux-gnu- corenet64_smp_defconfig VIRTUALIZATION=y KVM_E500MC=y"
 	"s390x s390 s390x-linux-gnu- defconfig"
 	"mips64el mips mips64el-linux-gnuabi64- loongson3_defconfig"
