@@ -27,6 +27,8 @@ help:
 
 ## make run        apply series/ to the base, build, boot with pmem, run the test plan
 ##                  (about 20 min cold: 15 to build, 5 in the VM; then 5 min)
+## make run ARCH=arm64  the same for an arm64 guest (cross-built, qemu-system-aarch64):
+##                  tests/plan.arm64; results in build/arm64/results (docs/arm64-lane.md)
 run: setup tree kernel selftests initramfs
 	@$(S)/run.sh
 
@@ -57,9 +59,10 @@ bench: setup tree kernel selftests
 setup:
 	@$(S)/setup.sh
 
-## make validate   check tests/plan and tests/skiplist (seconds; runs before every build)
+## make validate   check tests/plan, tests/skiplist and their .arm64 twins (seconds;
+##                  runs before every build)
 validate:
-	@$(S)/initramfs.sh --validate
+	@ARCH=x86_64 $(S)/initramfs.sh --validate && ARCH=arm64 $(S)/initramfs.sh --validate
 
 ## make tree       build/linux: a git tree of the base with series/ applied
 tree: validate
@@ -69,7 +72,7 @@ tree: validate
 export:
 	@$(S)/export.sh
 
-## make kernel     configure (merge_config.sh + config/) and build bzImage
+## make kernel     configure (merge_config.sh + config/) and build bzImage (arm64: Image)
 kernel: tree
 	@$(S)/kernel.sh && bash -c '. "$(S)/lib.sh" && kernel_mark_clean'
 
@@ -94,6 +97,8 @@ clean:
 	rm -rf $(BUILD_DIR)
 
 ## Variables (make VAR=value target, or in the environment):
+##   ARCH=arm64       the arm64 lane (run, shell, kernel, selftests, initramfs, mutants;
+##                    default x86_64): its own build/arm64, plan and skip-list
 ##   T=regex          run only the plan entries whose names match (run, shell, check-debug)
 ##   KSRC=path        the base: a 6.12.y tree or tarball (default: Debian's linux-source-6.12)
 ##   JOBS=n           parallel build jobs (default: CPUs + 1)
@@ -102,7 +107,7 @@ clean:
 ##   VM_TIMEOUT=s     stop the guest after this long in all (default 3000)
 ##   VM_SILENCE=s     stop the guest when its console is silent this long
 ##                    (default: the largest plan timeout + 90)
-##   TCG_THREAD=single|multi   QEMU's TCG threading (default single; see README)
+##   TCG_THREAD=single|multi   QEMU's TCG threading (default single, arm64: multi; see README)
 ##   MUTANTS_DIR=dir  the mutants to run (default tests/mutants; make mutants: about 5 min)
 ##   BENCH_MEM, BENCH_RUNS, BENCH_ROUNDS, BENCH_ICOUNT   make bench (about 14 min):
 ##                    memory per VM (1G), VMs per backing (3), boots per kernel (2),

@@ -16,14 +16,30 @@
 # (format, unknown keys, duplicates, reasons), so that a typo stops "make"
 # before any build; "make validate" runs it first.
 #
+# ARCH=arm64: the guest's userspace comes from Debian's arm64 packages
+# instead of the host's programs (guest_root below), /bin/sh is busybox,
+# and the plan and skip-list are tests/plan.arm64 and tests/skiplist.arm64.
+#
 # Usage: initramfs.sh [--validate]   (T=REGEX keeps the plan entries that match)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-install=${KSFT_INSTALL:-$BUILD/kselftest}
-stage=$BUILD/initramfs
-out=$BUILD/initramfs.cpio
+install=${KSFT_INSTALL:-$ARCH_BUILD/kselftest}
+stage=$ARCH_BUILD/initramfs
+out=$ARCH_BUILD/initramfs.cpio
 filter=${T:-}
+
+# The arm64 guest's userspace: busybox, ndctl, daxctl and mkfs.ext4, glibc
+# (for the selftests, which link dynamically) and libgcc_s, coreutils for
+# the runner's GNU timeout (busybox's exits 143, not 124, on a timeout),
+# with the libraries they need ("apt-cache depends"; every NEEDED entry
+# checked with readelf -d).  Downloaded with "apt-get download" (make setup
+# adds the arm64 architecture to dpkg) and unpacked once into $GUEST_ROOT.
+arm64_packages=(busybox-static ndctl daxctl e2fsprogs coreutils libc6 libgcc-s1
+	libblkid1 libcom-err2 libcxl1 libdaxctl1 libext2fs2 libiniparser1
+	libjson-c5 libkeyutils1 libkmod2 libndctl6 libss2 libtraceevent1
+	libtracefs1 libudev1 libuuid1 liblzma5 libssl3 libzstd1
+	libacl1 libattr1 libselinux1 libpcre2-8-0 libgmp10)
 
 # Host programs the guest needs, with their shared libraries, and
 # libgcc_s, which glibc's pthread_cancel() loads at run time (ldd cannot
@@ -51,6 +67,22 @@ copy_progs() {
 		cp -L "$f" "$stage$f"
 	done
 	copy_libs "$@"
+}
+
+guest_root() {
+	local want=${arm64_packages[*]} debs=$GUEST_ROOT.debs d
+
+	[ "$(cat "$GUEST_ROOT/.kvm-dax-packages" 2>/dev/null)" != "$want" ] || return 0
+	say "downloading the arm64 guest's Debian packages into $debs"
+	rm -rf "$GUEST_ROOT" "$debs"
+	mkdir -p "$GUEST_ROOT" "$debs"
+	(cd "$debs" && apt-get download -q "${arm64_packages[@]/%/:arm64}") >"$debs.log" 2>&1 ||
+		die "apt-get download failed (see $debs.log); 'make setup' adds the arm64 architecture to dpkg"
+	for d in "$debs"/*.deb; do
+		dpkg-deb -x "$d" "$GUEST_ROOT"
+	done
+	rm -rf "${GUEST_ROOT:?}/usr/share"
+	echo "$want" >"$GUEST_ROOT/.kvm-dax-packages"
 }
 
 # Print "name|key=value ...|args" for each entry of a plan-format
@@ -173,15 +205,22 @@ main() {
 	mkdir -p "$stage/kselftest/kvm/harness"
 	cp "$TOP"/tests/guest/* "$stage/kselftest/kvm/harness/"
 	install=$stage/kselftest
-	[ "$PLAN" != "$TOP/tests/plan" ] || check_coverage "$plan" "$skips"
+	[ "$PLAN" != "$TOP/tests/plan$ARCH_SUFFIX" ] || check_coverage "$plan" "$skips"
 	printf '%s\n' "$skiplist" | sed '/^$/d' >"$stage/kselftest/skiplist.txt"
 	gen_collection "$plan"
-	find "$stage/kselftest" -type f -perm -u+x -exec strip --strip-debug {} + 2>/dev/null || true
+	find "$stage/kselftest" -type f -perm -u+x -exec "${CROSS_COMPILE}strip" --strip-debug {} + 2>/dev/null || true
 
-	cp /bin/busybox "$stage/bin/busybox"
-	copy_progs "${host_progs[@]}"
-	ln -sf bash "$stage/bin/sh"
-	copy_libs $(find "$stage/kselftest/kvm" -type f -perm -u+x ! -name '*.sh')
+	if [ "$ARCH" = x86_64 ]; then
+		cp /bin/busybox "$stage/bin/busybox"
+		copy_progs "${host_progs[@]}"
+		ln -sf bash "$stage/bin/sh"
+		copy_libs $(find "$stage/kselftest/kvm" -type f -perm -u+x ! -name '*.sh')
+	else
+		guest_root
+		cp -a "$GUEST_ROOT/." "$stage/"
+		rm -f "$stage/.kvm-dax-packages"
+		ln -sf busybox "$stage/bin/sh"
+	fi
 	sed "s|@TAP_PREFIX@|$TAP_PREFIX|g" "$TOP/scripts/guest-init" >"$stage/init"
 	chmod 755 "$stage/init"
 	(cd "$stage" && find . | cpio -o -H newc --quiet) >"$out"

@@ -35,9 +35,13 @@ SERIES=${SERIES:-$TOP/series}
 # plan packed beside the initramfs).
 KERNEL=${KERNEL:-$KBUILD/arch/${ARCH/x86_64/x86}/boot/$KIMAGE}
 INITRD=${INITRD:-$ARCH_BUILD/initramfs.cpio}
+# The arm64 guest's userspace, unpacked from Debian's arm64 packages
+# (initramfs.sh); exported, so that the mutants' and the harness tests'
+# other BUILD reuse it.
+GUEST_ROOT=${GUEST_ROOT:-$BUILD/arm64/root}
 # Exported, so that a step run with another BUILD (the mutants', the harness
 # tests') keeps the kernel tree and build directory it was given.
-export TOP BUILD TREE KBUILD SELFTESTS_TREE RESULTS SERIES
+export TOP BUILD TREE KBUILD SELFTESTS_TREE RESULTS SERIES GUEST_ROOT
 # The Debian package that provides the default base, and its tarball.
 BASE_PKG=linux-source-6.12
 KSRC=${KSRC:-/usr/src/linux-source-6.12.tar.xz}
@@ -230,7 +234,7 @@ steps_begin() {
 }
 
 steps_row() {
-	steps_table+=("$(printf '%-10s %-5s %8s  %s' "$@")")
+	steps_table+=("$(printf '%-13s %-5s %8s  %s' "$@")")
 }
 
 steps_duration() {
@@ -272,7 +276,7 @@ step_skipped() {
 steps_end() {
 	{
 		echo
-		printf '%-10s %-5s %8s  %s\n' STEP RESULT TIME COUNTS
+		printf '%-13s %-5s %8s  %s\n' STEP RESULT TIME COUNTS
 		printf '%s\n' "${steps_table[@]}"
 		echo "took $(steps_duration $((SECONDS - steps_t0))); logs in $steps_dir"
 	} | tee "$steps_dir/steps.txt"
