@@ -11,6 +11,9 @@
 #   Undoes:    the upstream fix it undoes in spirit
 #   Caught-by: the plan entry that must fail because of it (a program
 #              name stands for all its variants)
+#   Arch:      the lane it is for, x86_64 (when absent) or arm64; a run
+#              takes the mutants of its own lane ($ARCH), which it builds
+#              and boots with that lane's kernel, plan and VM
 #
 # For each one: apply it to $TREE, rebuild the kernel incrementally, boot
 # and run the DAX subset of the plan (T=$MUTANT_TESTS), and read the run's
@@ -33,6 +36,13 @@ out=$BUILD/mutants
 
 header() {
 	sed -n "s/^$2: *//p" "$1" | head -1
+}
+
+mutant_arch() {
+	local a
+
+	a=$(header "$1" Arch)
+	echo "${a:-x86_64}"
 }
 
 run_mutant() {
@@ -73,14 +83,17 @@ main() {
 	local m mutants
 
 	mkdir -p "$out"
-	mutants=("$MUTANTS_DIR"/*.patch)
-	[ -e "${mutants[0]}" ] || die "no mutants in $MUTANTS_DIR"
+	mutants=()
+	for m in "$MUTANTS_DIR"/*.patch; do
+		[ ! -e "$m" ] || [ "$(mutant_arch "$m")" != "$ARCH" ] || mutants+=("$m")
+	done
+	[ ${#mutants[@]} -gt 0 ] || die "no $ARCH mutants in $MUTANTS_DIR"
 	tree_guard "the mutants are applied to it in place"
 	if [ -z "$initrd_given" ]; then
 		# The DAX subset of the plan, packed once for all mutants.
-		KSFT_INSTALL=$BUILD/kselftest BUILD=$out T=$MUTANT_TESTS "$TOP/scripts/initramfs.sh" ||
+		KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$out T=$MUTANT_TESTS "$TOP/scripts/initramfs.sh" ||
 			die "could not pack the DAX subset of the plan"
-		INITRD=$out/initramfs.cpio
+		INITRD=$(arch_dir "$out")/initramfs.cpio
 	fi
 	# run.sh runs with BUILD=$out, where lib.sh's default would not be.
 	export INITRD
