@@ -472,6 +472,15 @@ t_report_recorded() {
 		{ cat "$tmp/lkdtm/out"; return 1; }
 }
 
+# An arm64 console: the lane's real run with a real arm64 WARNING spliced in.
+t_report_arm64() {
+	replay arm64 1 && { echo "the report passed"; return 1; }
+	grep -E '^dax_exec_test.fsdax +PASS$' "$tmp/arm64/out" &&
+	grep -E '^dax_exec_test.devdax +FAIL \(pass, kernel splat: WARNING: .*dax_disassociate_entry' "$tmp/arm64/out" &&
+	grep -E '^1 passed, 1 failed, 0 skipped$' "$tmp/arm64/out" ||
+		{ cat "$tmp/arm64/out"; return 1; }
+}
+
 t_report_old_parser() {
 	mkdir -p "$tmp/old-tree/tools/testing/kunit"
 	echo 'def parse_run_tests(lines): pass' >"$tmp/old-tree/tools/testing/kunit/kunit_parser.py"
@@ -524,6 +533,7 @@ main() {
 	case_ "a splat outside any test fails the run" t_report_boot_splat
 	case_ "a recorded console with real splats and a timeout" t_report_recorded
 	case_ "a recorded DAX run on pmem passes" t_report_recorded_dax
+	case_ "an arm64 WARNING fails its test" t_report_arm64
 	case_ "a kunit_parser of another interface is a clear error" t_report_old_parser
 	if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ -f "$BUILD/kselftest/run_kselftest.sh" ]; then
 		case_ "Ctrl-C during the VM run stops QEMU" t_vm_interrupted
