@@ -48,7 +48,7 @@ x86_64) qemu=qemu-system-x86_64 qemu_pkg=qemu-system-x86 TCG_THREAD=${TCG_THREAD
 arm64) qemu=qemu-system-aarch64 qemu_pkg=qemu-system-arm TCG_THREAD=${TCG_THREAD:-multi} ;;
 esac
 
-command -v $qemu >/dev/null ||
+command -v "$qemu" >/dev/null ||
 	die "$qemu is missing; run 'make setup' or 'apt-get install $qemu_pkg'"
 [ -f "$KERNEL" ] || die "no kernel at $KERNEL; run 'make kernel'"
 [ -f "$INITRD" ] || die "no initramfs at $INITRD; run 'make initramfs'"
