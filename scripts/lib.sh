@@ -14,6 +14,7 @@ TREE=${TREE:-$BUILD/linux}
 # the x86_64 lane's directly under $BUILD, the arm64 lane's under
 # $BUILD/arm64 (not $BUILD/kbuild-arm64: the cross gate's defconfig build).
 ARCH=${ARCH:-x86_64}
+[ "$ARCH" != x86 ] || ARCH=x86_64
 case $ARCH in
 x86_64) KIMAGE=bzImage CROSS_COMPILE=${CROSS_COMPILE:-} ARCH_SUFFIX= ;;
 arm64) KIMAGE=Image CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-} ARCH_SUFFIX=.arm64 ;;
