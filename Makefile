@@ -102,8 +102,8 @@ clean:
 ##   T=regex          run only the plan entries whose names match (run, shell, check-debug)
 ##   KSRC=path        the base: a 6.12.y tree or tarball (default: Debian's linux-source-6.12)
 ##   JOBS=n           parallel build jobs (default: CPUs + 1)
-##   KCONFIG_MINIMAL=1  the minimal guest kernel from allnoconfig (work in
-##                    progress: two clock tests still fail on it; default: defconfig)
+##   KCONFIG_MINIMAL=0  x86: the kernel from x86_64_defconfig instead of the
+##                    minimal one from allnoconfig (the default; docs/figures.md)
 ##   VM_TIMEOUT=s     stop the guest after this long in all (default 3000)
 ##   VM_SILENCE=s     stop the guest when its console is silent this long
 ##                    (default: the largest plan timeout + 90)
