@@ -7,7 +7,8 @@
 #   checkpatch  scripts/checkpatch.pl --strict is clean on every patch
 #   bisect      every commit builds on its own, on every architecture it
 #               touches: the x86 KVM objects (make arch/x86/kvm/, which
-#               also builds virt/kvm) when it touches the kernel,
+#               also builds virt/kvm) when it touches kernel code x86
+#               builds (anything but another architecture's arch/),
 #               arch/<arch>/kvm/ of every cross architecture whose
 #               arch/<arch>/ it changes, and the KVM selftests (x86_64;
 #               also arm64 when it changes their arm64 code)
@@ -50,10 +51,11 @@ kmake() {
 	make -C "$TREE" O="$KBUILD" -j"$JOBS" CC="$(kcc)" "$@"
 }
 
-# Kernel files are everything but the selftests and the documentation.
-touches_kernel() {
+# The x86 KVM build sees every kernel file but the selftests, the
+# documentation, MAINTAINERS and the other architectures' arch/ directories.
+touches_x86() {
 	git_t diff-tree --no-commit-id --name-only -r "$1" |
-		grep -qvE '^(tools/|Documentation/)'
+		grep -vE '^(tools/|Documentation/|MAINTAINERS$)' | grep -qvE '^arch/([^x]|x[^8])[^/]*/'
 }
 
 touches_selftests() {
@@ -227,7 +229,7 @@ gate_bisect_sparse() {
 		n=$((n + 1))
 		say "bisect: $n/$total $(git_t log -1 --format='%h %s' "$c"); log: $logs/bisect-$n.log"
 		git_t checkout -q "$c"
-		if touches_kernel "$c" && ! kmake arch/x86/kvm/ >"$logs/bisect-$n.log" 2>&1; then
+		if touches_x86 "$c" && ! kmake arch/x86/kvm/ >"$logs/bisect-$n.log" 2>&1; then
 			bad+=" $n:x86_64:$(git_t log -1 --format=%s "$c")"
 		fi
 		for name in $(touched_cross_targets "$c"); do
