@@ -12,7 +12,7 @@ TREE=${TREE:-$BUILD/linux}
 # CROSS_COMPILE=aarch64-linux-gnu- ("make run ARCH=arm64").  Each lane has
 # its own kernel build, selftests, initramfs, results, plan and skip-list:
 # the x86_64 lane's directly under $BUILD, the arm64 lane's under
-# $BUILD/arm64 (not $BUILD/kbuild-arm64: the cross gate's defconfig build).
+# $BUILD/arm64 (where the gates also build arm64's KVM code).
 ARCH=${ARCH:-x86_64}
 [ "$ARCH" != x86 ] || ARCH=x86_64
 case $ARCH in
