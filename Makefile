@@ -37,7 +37,7 @@ shell: setup tree kernel selftests initramfs
 	@SHELL_ON=1 $(S)/vm.sh
 
 ## make check      the test command: series gates, the VM run, mutants, the harness's own tests
-##                  (about 35 min cold, 20 with ccache warm); ends with a table of steps
+##                  (39 min on 2026-11-28, ccache partly warm; see docs/figures.md); ends with a table of steps
 check: setup
 	@$(S)/check.sh
 
