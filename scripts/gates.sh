@@ -70,12 +70,8 @@ touched_c_files() {
 gate_checkpatch() {
 	local p bad=""
 
-	# The base is a release tarball without upstream history, so the
-	# upstream commit ids that changelogs cite ("Fixes: a78986aae9b2 ...")
-	# cannot be looked up: UNKNOWN_COMMIT_ID is the one check left out.
 	for p in $(series_patches); do
-		"$TREE/scripts/checkpatch.pl" --strict -q --no-tree \
-			--ignore UNKNOWN_COMMIT_ID "$p" \
+		"$TREE/scripts/checkpatch.pl" --strict -q --no-tree "$p" \
 			>"$logs/checkpatch-${p##*/}.log" 2>&1 || bad+=" ${p##*/}"
 	done
 	if [ -z "$bad" ]; then
