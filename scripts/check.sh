@@ -35,6 +35,19 @@ steps_arm64() {
 	fi
 }
 
+# The DAX tests once more, each time on a guest kernel booted with other
+# KVM parameters (APPEND), with results in build/results-NAME: the x86 MMU
+# paths the default run does not take.
+#   npt0     shadow paging (kvm_amd.npt=0): FNAME(page_fault) and
+#            FNAME(prefetch_gpte)
+#   tdpmmu0  TDP without the TDP MMU (kvm.tdp_mmu=0)
+steps_x86_mmu_variants() {
+	step -c run-npt0 make -s -C "$TOP" run T=dax_ APPEND=kvm_amd.npt=0 \
+		RESULTS="$BUILD/results-npt0"
+	step -c run-tdpmmu0 make -s -C "$TOP" run T=dax_ APPEND=kvm.tdp_mmu=0 \
+		RESULTS="$BUILD/results-tdpmmu0"
+}
+
 # "check.sh arm64" ("make check-arm64"): the arm64 lane's steps only.
 if [ "${1:-}" = arm64 ]; then
 	steps_begin "$BUILD/check-arm64"
@@ -62,9 +75,12 @@ else
 	if step build make -s -C "$TOP" kernel initramfs; then
 		step -c run "$TOP/scripts/run.sh"
 		step -c mutants "$TOP/scripts/mutants.sh"
+		steps_x86_mmu_variants
 	else
 		step_skipped run "the build failed"
 		step_skipped mutants "the build failed"
+		step_skipped run-npt0 "the build failed"
+		step_skipped run-tdpmmu0 "the build failed"
 	fi
 fi
 step -c harness "$TOP/tests/harness/run.sh"

@@ -12,7 +12,9 @@
 #               arch/<arch>/kvm/ of every cross architecture whose
 #               arch/<arch>/ it changes, and the KVM selftests (x86_64;
 #               also arm64 when it changes their arm64 code)
-#   sparse      make C=2 arch/x86/kvm/ reports nothing new against the base
+#   sparse      make C=2 W=1 arch/x86/kvm/ (virt/kvm included): neither
+#               sparse nor gcc's W=1 warnings report anything new against
+#               the base
 #   coccicheck  make coccicheck MODE=report reports nothing new against the
 #               base on the .c files the series touches
 #   cross       virt/kvm and arch/<arch>/kvm build at HEAD for every KVM
@@ -86,8 +88,10 @@ sparse_warnings() {
 	grep -E ': (warning|error):' "$1" | sed -E 's/:[0-9]+:[0-9]+:/:/' | sort
 }
 
+# W=1 rebuilds the objects (their flags change), so gcc's extra warnings
+# land in the same log as sparse's and are compared with them.
 sparse_run() {
-	kmake C=2 arch/x86/kvm/ >"$logs/sparse-$1.log" 2>&1 ||
+	kmake C=2 W=1 arch/x86/kvm/ >"$logs/sparse-$1.log" 2>&1 ||
 		{ echo "build failed, see $logs/sparse-$1.log"; return 1; }
 }
 
@@ -154,19 +158,37 @@ cross_config() {
 # cross_build LOG NAME ARCH TOOLCHAIN DEFCONFIG [OPTION=VALUE...]: build
 # arch/ARCH/kvm/ of the tree as it is checked out, configuring the output
 # directory the first time.
-cross_build() {
-	local log=$1 arch=$3 tc=$4 o=$BUILD/cross-$2 cc
+# cross_dir NAME ARCH TOOLCHAIN DEFCONFIG: the target's output directory.
+cross_dir() {
+	if [ "$4" = lane ]; then
+		env -u KBUILD ARCH="$2" bash -c '. "$TOP/scripts/lib.sh" && echo "$KBUILD"'
+	else
+		echo "$BUILD/cross-$1"
+	fi
+}
 
-	[ "$5" != lane ] || o=$(env -u KBUILD ARCH="$arch" bash -c '. "$TOP/scripts/lib.sh" && echo "$KBUILD"')
-	shift 2
-	case $tc in
-	LLVM=*) cc=clang${tc#LLVM=} ;;
-	*) cc=${tc}gcc ;;
+# cross_cc TOOLCHAIN: the compiler to pass as CC=, or nothing for clang
+# (LLVM= sets it); fails when the toolchain is not installed.
+cross_cc() {
+	local cc
+
+	case $1 in
+	LLVM=*) command -v "clang${1#LLVM=}" >/dev/null || { echo "clang${1#LLVM=}"; return 1; } ;;
+	*)
+		cc=${1}gcc
+		command -v "$cc" >/dev/null || { echo "$cc"; return 1; }
+		# ccache, when present.
+		kcc | sed "s/gcc\$/$cc/"
+		;;
 	esac
-	command -v "$cc" >/dev/null ||
-		{ echo "$cc is missing; run 'make setup'" >"$log"; return 1; }
-	# ccache for gcc, when present; clang runs as LLVM= sets it.
-	[ "${tc#LLVM=}" != "$tc" ] || cc=$(kcc | sed "s/gcc\$/$cc/")
+}
+
+cross_build() {
+	local log=$1 arch=$3 tc=$4 o cc
+
+	o=$(cross_dir "$2" "$3" "$4" "$5")
+	shift 2
+	cc=$(cross_cc "$tc") || { echo "$cc is missing; run 'make setup'" >"$log"; return 1; }
 	{
 		if [ "$3" = lane ]; then
 			ARCH=$arch KBUILD=$o "$TOP/scripts/kernel.sh" config
@@ -176,6 +198,22 @@ cross_build() {
 		$(cross_make "$arch" "$tc") -j"$JOBS" ${cc:+CC="$cc"} "arch/$arch/kvm/" &&
 		[ -f "$o/virt/kvm/kvm_main.o" ]
 	} >"$log" 2>&1
+}
+
+# cross_w1 LOG NAME ARCH TOOLCHAIN DEFCONFIG [OPTION=VALUE...]: rebuild the
+# .c files of arch/ARCH/kvm/ that the series changes with W=1, after
+# cross_build; appends to LOG and prints the warnings in those files.
+# (virt/kvm's W=1 warnings are the sparse gate's, in the x86 build.)
+cross_w1() {
+	local log=$1 arch=$3 tc=$4 o cc objs
+
+	o=$(cross_dir "$2" "$3" "$4" "$5")
+	cc=$(cross_cc "$tc") || return 0
+	objs=$(touched_c_files | grep "^arch/$arch/kvm/" | sed 's/\.c$/.o/')
+	[ -n "$objs" ] || return 0
+	# shellcheck disable=SC2086
+	$(cross_make "$arch" "$tc") -j"$JOBS" ${cc:+CC="$cc"} W=1 $objs >>"$log" 2>&1
+	grep -E "arch/$arch/kvm/[^ :]+:[0-9]+:[0-9]+: (warning|error):" "$log"
 }
 
 # The names of the cross targets whose arch/<arch>/ commit $1 changes.
@@ -258,7 +296,7 @@ gate_bisect_sparse() {
 	sparse_run head >/dev/null || { fail sparse "HEAD does not build"; return; }
 	new=$(comm -13 <(sparse_warnings "$logs/sparse-base.log") <(sparse_warnings "$logs/sparse-head.log"))
 	if [ -z "$new" ]; then
-		pass sparse "sparse C=2 arch/x86/kvm/: $(sparse_warnings "$logs/sparse-head.log" | wc -l) warnings, none new"
+		pass sparse "sparse C=2 and gcc W=1, arch/x86/kvm/ and virt/kvm: $(sparse_warnings "$logs/sparse-head.log" | wc -l) warnings, none new"
 	else
 		printf '%s\n' "$new" >"$logs/sparse-new.log"
 		fail sparse "new warnings against the base: $(head -1 <<<"$new") (all: $logs/sparse-new.log)"
@@ -317,10 +355,12 @@ gate_cross() {
 		name=${t%% *} log=$logs/cross-${t%% *}.log
 		say "cross: $name; log: $log"
 		# shellcheck disable=SC2086
-		if cross_build "$log" $t; then
-			built+=("$name")
-		else
+		if ! cross_build "$log" $t; then
 			bad+=("$name (see $log)")
+		elif [ -n "$(cross_w1 "$log" $t)" ]; then
+			bad+=("$name: W=1 warns in the touched files (see $log)")
+		else
+			built+=("$name")
 		fi
 	done
 	log=$logs/cross-selftests-arm64.log
@@ -335,9 +375,9 @@ gate_cross() {
 			grep -qw -- "${t%% *}" <<<"$CROSS" || printf ' %s' "${t%% *}"; done))")
 	fi
 	if [ ${#bad[@]} = 0 ]; then
-		pass cross "arch/<arch>/kvm/ with virt/kvm builds for: ${built[*]}"
+		pass cross "arch/<arch>/kvm/ with virt/kvm builds, and W=1 warns nothing in the files the series changes, for: ${built[*]}"
 	else
-		fail cross "does not build for: ${bad[*]}"
+		fail cross "fails for: ${bad[*]}"
 	fi
 }
 
