@@ -61,6 +61,18 @@ if [ "${1:-}" = arm64 ]; then
 	exit
 fi
 
+# svm_pfnmap_map_test once more, in a boot with kvm.allow_unsafe_mappings=1:
+# the parameter is read-only, and the run step boots with its default (N).
+# Its own initramfs (that test only) and results, in $BUILD/run-unsafe.
+run_unsafe() {
+	local dir=$BUILD/run-unsafe
+
+	KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$dir T='^svm_pfnmap_map_test$' \
+		"$TOP/scripts/initramfs.sh" &&
+	INITRD=$dir/initramfs.cpio RESULTS=$dir/results \
+		APPEND=kvm.allow_unsafe_mappings=1 "$TOP/scripts/run.sh"
+}
+
 step data make -s -C "$TOP" validate
 if ! step tree make -s -C "$TOP" tree; then
 	step_skipped gates "the series does not apply"
@@ -74,10 +86,12 @@ else
 	step -c gates env CROSS="arm64 riscv64 ppc64le" "$TOP/scripts/gates.sh"
 	if step build make -s -C "$TOP" kernel initramfs; then
 		step -c run "$TOP/scripts/run.sh"
+		step -c run-unsafe run_unsafe
 		step -c mutants "$TOP/scripts/mutants.sh"
 		steps_x86_mmu_variants
 	else
 		step_skipped run "the build failed"
+		step_skipped run-unsafe "the build failed"
 		step_skipped mutants "the build failed"
 		step_skipped run-npt0 "the build failed"
 		step_skipped run-tdpmmu0 "the build failed"

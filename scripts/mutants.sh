@@ -16,8 +16,8 @@
 #              and boots with that lane's kernel, plan and VM
 #
 # For each one: apply it to $TREE, rebuild the kernel incrementally, boot
-# and run the DAX subset of the plan (T=$MUTANT_TESTS), and read the run's
-# results.json.  The mutant is killed when the Caught-by: test failed; it
+# and run the DAX and VM_PFNMAP subset of the plan (T=$MUTANT_TESTS), and
+# read the run's results.json.  The mutant is killed when the Caught-by: test failed; it
 # survived when nothing failed, and a run where only other tests failed is
 # a failure too ("caught by the wrong test").  The tree is put back after
 # each mutant and on every exit, Ctrl-C included (tree_guard); the clean
@@ -31,7 +31,7 @@ initrd_given=${INITRD:-}
 . "$(dirname "$0")/lib.sh"
 
 MUTANTS_DIR=${MUTANTS_DIR:-$TOP/tests/mutants}
-MUTANT_TESTS=${MUTANT_TESTS:-dax_|pmem_teardown}
+MUTANT_TESTS=${MUTANT_TESTS:-dax_|pfnmap|pmem_teardown}
 out=$BUILD/mutants
 
 header() {

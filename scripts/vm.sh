@@ -34,8 +34,9 @@
 # default; the guest keeps 4 GiB of RAM besides), APPEND (extra kernel arguments),
 # TCG_THREAD (single or multi), ICOUNT (QEMU's -icount options, e.g.
 # "shift=0,sleep=off": the guest's clock then counts the instructions it
-# executed, one per nanosecond; needs thread=single), DRY_RUN=1 (print the
-# command only).
+# executed, one per nanosecond; needs thread=single), IVSHMEM (x86_64: 1,
+# the default, adds an ivshmem-plain PCI device; 0 leaves it out),
+# DRY_RUN=1 (print the command only).
 # Exit: QEMU's, 124 when a watchdog fired, 130 on Ctrl-C.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -43,6 +44,7 @@ set -euo pipefail
 VM_TIMEOUT=${VM_TIMEOUT:-3000}
 PMEM=${PMEM:-1}
 PMEM_GB=${PMEM_GB:-1}
+IVSHMEM=${IVSHMEM:-1}
 case $ARCH in
 x86_64) qemu=qemu-system-x86_64 qemu_pkg=qemu-system-x86 TCG_THREAD=${TCG_THREAD:-single} ;;
 arm64) qemu=qemu-system-aarch64 qemu_pkg=qemu-system-arm TCG_THREAD=${TCG_THREAD:-multi} ;;
@@ -71,8 +73,18 @@ else
 fi
 append+=" ${APPEND:-}"
 
+# ivshmem-plain: a PCI device whose BAR 2 is 4 MiB of shared host memory.
+# The guest mmap()s it through /sys/bus/pci/devices/*/resource2, which gives
+# a VM_IO|VM_PFNMAP mapping of memory without struct pages: what the pfnmap
+# selftests need to test KVM on such memory (pfnmap_test,
+# svm_pfnmap_map_test).  ivshmem-plain takes any shared memory backend.
+ivshmem=()
+[ "$IVSHMEM" != 1 ] ||
+	ivshmem=(-object memory-backend-memfd,id=ivshmem,size=4M,share=on
+		-device ivshmem-plain,memdev=ivshmem)
+
 cmd=(qemu-system-x86_64 -machine q35 -cpu max -accel tcg,thread="$TCG_THREAD" ${ICOUNT:+-icount "$ICOUNT"}
-	-smp 2 -m $((4 + 2 * PMEM_GB))G -nodefaults -display none -no-reboot
+	-smp 2 -m $((4 + 2 * PMEM_GB))G -nodefaults -display none -no-reboot "${ivshmem[@]}"
 	-serial file:"$RESULTS/serial.log"
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
 
