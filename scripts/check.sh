@@ -35,19 +35,6 @@ steps_arm64() {
 	fi
 }
 
-# The DAX tests once more, each time on a guest kernel booted with other
-# KVM parameters (APPEND), with results in build/results-NAME: the x86 MMU
-# paths the default run does not take.
-#   npt0     shadow paging (kvm_amd.npt=0): FNAME(page_fault) and
-#            FNAME(prefetch_gpte)
-#   tdpmmu0  TDP without the TDP MMU (kvm.tdp_mmu=0)
-steps_x86_mmu_variants() {
-	step -c run-npt0 make -s -C "$TOP" run T=dax_ APPEND=kvm_amd.npt=0 \
-		RESULTS="$BUILD/results-npt0"
-	step -c run-tdpmmu0 make -s -C "$TOP" run T=dax_ APPEND=kvm.tdp_mmu=0 \
-		RESULTS="$BUILD/results-tdpmmu0"
-}
-
 # "check.sh arm64" ("make check-arm64"): the arm64 lane's steps only.
 if [ "${1:-}" = arm64 ]; then
 	steps_begin "$BUILD/check-arm64"
@@ -61,16 +48,19 @@ if [ "${1:-}" = arm64 ]; then
 	exit
 fi
 
-# svm_pfnmap_map_test once more, in a boot with kvm.allow_unsafe_mappings=1:
-# the parameter is read-only, and the run step boots with its default (N).
-# Its own initramfs (that test only) and results, in $BUILD/run-unsafe.
-run_unsafe() {
-	local dir=$BUILD/run-unsafe
+# run_again NAME T APPEND: the plan entries that match T once more, in a
+# boot whose kernel command line adds APPEND, with an initramfs and results
+# of their own in $BUILD/NAME.  They cover what the run step's boot cannot:
+#   run-unsafe   svm_pfnmap_map_test with kvm.allow_unsafe_mappings=1 (the
+#                parameter is read-only, and the run step boots with N)
+#   run-npt0     the DAX tests on shadow paging (kvm_amd.npt=0):
+#                FNAME(page_fault) and FNAME(prefetch_gpte)
+#   run-tdpmmu0  the DAX tests on TDP without the TDP MMU (kvm.tdp_mmu=0)
+run_again() {
+	local dir=$BUILD/$1
 
-	KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$dir T='^svm_pfnmap_map_test$' \
-		"$TOP/scripts/initramfs.sh" &&
-	INITRD=$dir/initramfs.cpio RESULTS=$dir/results \
-		APPEND=kvm.allow_unsafe_mappings=1 "$TOP/scripts/run.sh"
+	KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$dir T=$2 "$TOP/scripts/initramfs.sh" &&
+	INITRD=$dir/initramfs.cpio RESULTS=$dir/results APPEND=$3 "$TOP/scripts/run.sh"
 }
 
 step data make -s -C "$TOP" validate
@@ -86,15 +76,15 @@ else
 	step -c gates env CROSS="arm64 riscv64 ppc64le" "$TOP/scripts/gates.sh"
 	if step build make -s -C "$TOP" kernel initramfs; then
 		step -c run "$TOP/scripts/run.sh"
-		step -c run-unsafe run_unsafe
+		step -c run-unsafe run_again run-unsafe '^svm_pfnmap_map_test$' kvm.allow_unsafe_mappings=1
+		step -c run-npt0 run_again run-npt0 '^dax_' kvm_amd.npt=0
+		step -c run-tdpmmu0 run_again run-tdpmmu0 '^dax_' kvm.tdp_mmu=0
 		step -c mutants "$TOP/scripts/mutants.sh"
-		steps_x86_mmu_variants
 	else
 		step_skipped run "the build failed"
-		step_skipped run-unsafe "the build failed"
-		step_skipped mutants "the build failed"
-		step_skipped run-npt0 "the build failed"
-		step_skipped run-tdpmmu0 "the build failed"
+		for s in run-unsafe run-npt0 run-tdpmmu0 mutants; do
+			step_skipped $s "the build failed"
+		done
 	fi
 fi
 step -c harness "$TOP/tests/harness/run.sh"
