@@ -15,7 +15,8 @@
 # ("git describe --dirty"), the base, the guest kernel, pmem, each test with
 # its status and splats, and the run's problems.  summary.txt is derived
 # from it for people; scripts read results.json ("report.py --failed DIR"
-# prints the failed tests, one "NAME CAUSE" per line).
+# prints the failed tests, one "NAME CAUSE" per line; --failed-alone only
+# those whose own result failed them, not only a kernel splat).
 #
 # Fail closed: a guest that was expected to have pmem (--expect-pmem 1) and
 # did not report both namespaces fails the run, even if every DAX test
@@ -51,6 +52,9 @@ def parse_args():
 	p = argparse.ArgumentParser(description='Turn the guest serial log into results.')
 	p.add_argument('--failed', metavar='DIR',
 		       help="only print the failed tests of DIR/results.json, one 'NAME CAUSE' per line")
+	p.add_argument('--failed-alone', metavar='DIR',
+		       help="like --failed, but only the tests that failed by themselves (fail, timeout, "
+		       "crash), not only through a kernel splat printed while they ran")
 	p.add_argument('--prefix', help="the prefix of the guest's own lines (TAP_PREFIX in lib.sh)")
 	p.add_argument('--results', help='results directory (serial.log in it)')
 	p.add_argument('--tree', help='kernel tree, for tools/testing/kunit')
@@ -63,7 +67,7 @@ def parse_args():
 	p.add_argument('--expect-pmem', type=int, default=1,
 		       help='1: fail unless the guest set up both pmem namespaces')
 	a = p.parse_args()
-	if not a.failed:
+	if not a.failed and not a.failed_alone:
 		for need in ('prefix', 'results', 'tree', 'planned', 'skiplist'):
 			if getattr(a, need) is None:
 				p.error('--%s is required' % need)
@@ -195,16 +199,17 @@ def junit(entries, skips, path):
 	ET.ElementTree(suite).write(path, encoding='unicode', xml_declaration=True)
 
 
-def print_failed(results):
-	"""Print 'NAME CAUSE' for each failed test of RESULTS/results.json."""
+def print_failed(results, alone=False):
+	"""Print 'NAME CAUSE' for each failed test of RESULTS/results.json; with
+	ALONE, only for those whose own status is a failure."""
 	try:
 		with open(os.path.join(results, 'results.json')) as f:
 			r = json.load(f)
 	except (OSError, ValueError) as e:
 		sys.exit('report.py: error: no results in %s (%s); see its serial.log' % (results, e))
 	for t in r['tests']:
-		if t['result'] == 'fail':
-			print(t['name'], t['cause'])
+		if t['result'] == 'fail' and (not alone or t['status'] in ('fail', 'timeout', 'crash')):
+			print(t['name'], t['cause'] if not alone else t['status'])
 	return 0
 
 
@@ -212,6 +217,8 @@ def main():
 	a = parse_args()
 	if a.failed:
 		return print_failed(a.failed)
+	if a.failed_alone:
+		return print_failed(a.failed_alone, alone=True)
 	serial_path = os.path.join(a.results, 'serial.log')
 	planned = [l.split(':', 1)[1].strip() for l in open(a.planned) if ':' in l]
 	entries = {n: Entry(n) for n in planned}

@@ -218,9 +218,11 @@ t_mutant_interrupted() {
 		"kernel in $tmp/fkb was built with .*01-fake.patch applied .*'make kernel'" "$TOP/scripts/run.sh"
 }
 
-# Fail-open 4: a mutant that makes the wrong test fail is not killed.  The
-# "mutant kernel" is the real one; the plan has a test that fails (a BUG)
-# and the Caught-by: test is another.
+# Fail-open 4: a mutant that makes the wrong test fail is not killed, and
+# neither is one whose Caught-by: test fails only through the kernel-log
+# scan.  The "mutant kernel" is the real one; the plan has a test that
+# fails (a BUG), one that passes but WARNs, and the Caught-by: tests are
+# the WARNing one (01) and another (02).
 t_mutant_wrong_catcher() {
 	local t m b=$tmp/catcher
 
@@ -229,12 +231,14 @@ t_mutant_wrong_catcher() {
 	# A second mutant: each must be reverted before the next is applied,
 	# and the tree must be clean at the end.
 	sed -e 's/^-line 2$/-line 5/; s/^+line two$/+line five/; s/^ line 1$/ line 4/; s/^ line 3$/ line 6/' \
-		-e 's/^@@ -1,3 +1,3 @@$/@@ -4,3 +4,3 @@/' "$m/01-fake.patch" >"$m/02-fake.patch"
-	pack catcher pass_test bug_test || return 1
-	expect_fail '^# caught by the wrong test .*warn_test did not fail; only bug_test did' \
+		-e 's/^@@ -1,3 +1,3 @@$/@@ -4,3 +4,3 @@/' -e 's/^Caught-by: .*/Caught-by: pass_test/' \
+		"$m/01-fake.patch" >"$m/02-fake.patch"
+	pack catcher pass_test warn_test bug_test || return 1
+	expect_fail '^# caught by the wrong test .*pass_test did not fail; only warn_test bug_test did' \
 		env FAST=1 TREE="$t" KBUILD="$tmp/fkb" BUILD="$tmp/fb" MUTANTS_DIR="$m" \
 		INITRD="$b/initramfs.cpio" KERNEL="$KBUILD/arch/x86/boot/bzImage" \
 		PMEM=0 VM_TIMEOUT=120 "$TOP/scripts/mutants.sh" || return 1
+	grep -E '^# caught only by the kernel-log scan .*warn_test passed by itself' "$tmp/out" &&
 	grep -x 'not ok 1 01-fake' "$tmp/out" && grep -x 'not ok 2 02-fake' "$tmp/out" &&
 		tree_is_back "$t"
 }
@@ -538,7 +542,7 @@ main() {
 	if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ -f "$BUILD/kselftest/run_kselftest.sh" ]; then
 		case_ "Ctrl-C during the VM run stops QEMU" t_vm_interrupted
 		case_ "a guest whose pmem does not appear fails the run" t_vm_no_pmem
-		case_ "a mutant that the Caught-by: test misses is not killed; each mutant is reverted" t_mutant_wrong_catcher
+		case_ "a mutant that the Caught-by: test misses, or catches only by its splat, is not killed; each is reverted" t_mutant_wrong_catcher
 		case_ "a WARNING, a BUG and a timeout fail their tests" t_splats_and_timeout
 		case_ "a guest panic names the test and keeps the results" t_guest_panic
 		case_ "a guest hang is stopped by the watchdog and named" t_guest_hang
