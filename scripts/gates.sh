@@ -382,8 +382,22 @@ gate_cross() {
 }
 
 main() {
-	local g gates=("$@")
+	local g gates=("$@") pid
 
+	# Run the gates in a process group of their own and pass a SIGTERM or
+	# SIGINT of gates.sh on to all of it: bash runs a trap only once its
+	# foreground command has ended, so killing gates.sh alone used to leave
+	# its make children building, and the tree checked out, until they
+	# were done.  The group gets SIGTERM either way, because a background
+	# command starts with SIGINT ignored, which bash cannot trap again.
+	if [ -z "${GATES_GROUP:-}" ]; then
+		GATES_GROUP=1 setsid "$0" "$@" &
+		pid=$!
+		trap 'kill -TERM -- -$pid 2>/dev/null; wait $pid; exit 143' TERM
+		trap 'kill -TERM -- -$pid 2>/dev/null; wait $pid; exit 130' INT
+		wait "$pid"
+		exit
+	fi
 	[ $# -gt 0 ] || read -ra gates <<<"$all_gates"
 	for g in "${gates[@]}"; do
 		declare -F "gate_$g" >/dev/null || die "unknown gate '$g' (known: $all_gates)"
