@@ -200,16 +200,18 @@ cross_build() {
 	} >"$log" 2>&1
 }
 
-# cross_w1 LOG NAME ARCH TOOLCHAIN DEFCONFIG [OPTION=VALUE...]: rebuild the
-# .c files of arch/ARCH/kvm/ that the series changes with W=1, after
-# cross_build; appends to LOG and prints the warnings in those files.
-# (virt/kvm's W=1 warnings are the sparse gate's, in the x86 build.)
+# cross_w1 LOG NAME ARCH TOOLCHAIN DEFCONFIG [OPTION=VALUE...]: rebuild with
+# W=1 the .c files of arch/ARCH/kvm/ that the series changes and that this
+# configuration builds (cross_build made their .o); appends to LOG and
+# prints the warnings in those files.  (virt/kvm's W=1 warnings are the
+# sparse gate's, in the x86 build.)
 cross_w1() {
 	local log=$1 arch=$3 tc=$4 o cc objs
 
 	o=$(cross_dir "$2" "$3" "$4" "$5")
 	cc=$(cross_cc "$tc") || return 0
-	objs=$(touched_c_files | grep "^arch/$arch/kvm/" | sed 's/\.c$/.o/')
+	objs=$(touched_c_files | grep "^arch/$arch/kvm/" | sed 's/\.c$/.o/' |
+		while read -r f; do [ ! -f "$o/$f" ] || echo "$f"; done)
 	[ -n "$objs" ] || return 0
 	# shellcheck disable=SC2086
 	$(cross_make "$arch" "$tc") -j"$JOBS" ${cc:+CC="$cc"} W=1 $objs >>"$log" 2>&1
