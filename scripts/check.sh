@@ -69,8 +69,7 @@ if ! step tree make -s -C "$TOP" tree; then
 	step_skipped build "the series does not apply"
 else
 	# The gates build every KVM architecture's arch/<arch>/kvm/ (all
-	# eight configurations), arm64's in the arm64 lane's build directory;
-	# the lane's kernel build, after them, only finishes what they began.
+	# eight configurations), arm64's in the arm64 lane's build directory.
 	step -c gates "$TOP/scripts/gates.sh"
 	if step build make -s -C "$TOP" kernel initramfs; then
 		step -c run "$TOP/scripts/run.sh"
@@ -84,9 +83,9 @@ else
 			step_skipped $s "the build failed"
 		done
 	fi
-	# Not the arm64 lane ("make check-arm64"): make check with it was
-	# estimated at about 85 minutes on a loaded machine (docs/figures.md),
-	# too close to CI's 90-minute limit.
+	# Not the arm64 lane ("make check-arm64"): make check with it took
+	# 77m45s on a loaded machine (docs/figures.md), too close to CI's
+	# 90-minute limit.
 fi
 step -c harness "$TOP/tests/harness/run.sh"
 steps_end

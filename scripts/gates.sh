@@ -203,7 +203,7 @@ cross_build() {
 # cross_w1 LOG NAME ARCH TOOLCHAIN DEFCONFIG [OPTION=VALUE...]: rebuild with
 # W=1 the .c files of arch/ARCH/kvm/ that the series changes and that this
 # configuration builds (cross_build made their .o); appends to LOG and
-# prints the warnings in those files.  (virt/kvm's W=1 warnings are the
+# prints the warnings in those files, or that the build failed.  (virt/kvm's W=1 warnings are the
 # sparse gate's, in the x86 build.)
 cross_w1() {
 	local log=$1 arch=$3 tc=$4 o cc objs
@@ -214,7 +214,8 @@ cross_w1() {
 		while read -r f; do [ ! -f "$o/$f" ] || echo "$f"; done)
 	[ -n "$objs" ] || return 0
 	# shellcheck disable=SC2086
-	$(cross_make "$arch" "$tc") -j"$JOBS" ${cc:+CC="$cc"} W=1 $objs >>"$log" 2>&1
+	$(cross_make "$arch" "$tc") -j"$JOBS" ${cc:+CC="$cc"} W=1 $objs >>"$log" 2>&1 ||
+		echo "the W=1 build failed"
 	grep -E "arch/$arch/kvm/[^ :]+:[0-9]+:[0-9]+: (warning|error):" "$log"
 }
 
@@ -360,7 +361,7 @@ gate_cross() {
 		if ! cross_build "$log" $t; then
 			bad+=("$name (see $log)")
 		elif [ -n "$(cross_w1 "$log" $t)" ]; then
-			bad+=("$name: W=1 warns in the touched files (see $log)")
+			bad+=("$name: W=1 warns in the touched files, or fails (see $log)")
 		else
 			built+=("$name")
 		fi
