@@ -35,14 +35,14 @@
 # its own logs and reports with ktap, so gates can run in any order.
 #
 # Usage: [CROSS="NAME..."] gates.sh [GATE...]   (default: checkpatch
-# bisect_sparse coccicheck cross; an unknown name is an error).  CROSS
+# bisect_sparse cross coccicheck; an unknown name is an error).  CROSS
 # limits the cross targets (bisect walk and cross gate) to those named;
 # all eight by default, a subset in make check (scripts/check.sh).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 logs=$BUILD/gates
-all_gates="checkpatch bisect_sparse coccicheck cross"
+all_gates="checkpatch bisect_sparse cross coccicheck"
 
 pass() { ktap pass "$1" "${@:2}"; }
 fail() { ktap fail "$1" "$2"; }
@@ -89,7 +89,9 @@ sparse_warnings() {
 }
 
 # W=1 rebuilds the objects (their flags change), so gcc's extra warnings
-# land in the same log as sparse's and are compared with them.
+# land in the same log as sparse's and are compared with them.  (That is
+# why the bisect walk builds without W=1: with it, sparse at HEAD would
+# recompile nothing and see no gcc warning.)
 sparse_run() {
 	kmake C=2 W=1 arch/x86/kvm/ >"$logs/sparse-$1.log" 2>&1 ||
 		{ echo "build failed, see $logs/sparse-$1.log"; return 1; }
@@ -230,16 +232,12 @@ touched_cross_targets() {
 	done
 }
 
-# The arm64 KVM selftests, cross-built (they need libc6-dev-arm64-cross).
-selftests_arm64_build() {
-	local o=$BUILD/ksft-obj-gate-arm64
-
-	mkdir -p "$o"
-	{
-		{ [ -d "$o/usr/include" ] || make -C "$TREE" O="$o" ARCH=arm64 headers; } &&
-		make -C "$TREE/tools/testing/selftests" O="$o" TARGETS=kvm ARCH=arm64 \
-			CROSS_COMPILE=aarch64-linux-gnu- -j"$JOBS"
-	} >"$1" 2>&1
+# selftests_build ARCH LOG: the KVM selftests of the tree as it is checked
+# out, built as the ARCH lane builds them and in its directory
+# (scripts/selftests.sh), so that the lane's own build then has nothing
+# left to do.  arm64's are cross-built (libc6-dev-arm64-cross).
+selftests_build() {
+	env -u KBUILD ARCH="$1" "$TOP/scripts/selftests.sh" >>"$2" 2>&1
 }
 
 touches_selftests_arm64() {
@@ -250,17 +248,15 @@ touches_selftests_arm64() {
 # Walk base..HEAD: sparse at the base, a build at every commit of every
 # architecture it touches, sparse at HEAD.
 gate_bisect_sparse() {
-	local c n=0 total bad="" branch new sobj=$BUILD/ksft-obj-gate t name
+	local c n=0 total bad="" branch new t name
 
 	branch=$(tree_ref)
 	"$TOP/scripts/kernel.sh" config || { fail bisect "the kernel config failed"; return; }
-	mkdir -p "$sobj"
 	tree_guard "the bisect walk checks out every commit"
+	rm -f "$logs"/bisect-*.log
 	git_t checkout -q --detach base
 	say "bisect: sparse at base; log: $logs/sparse-base.log"
 	sparse_run base >/dev/null || { fail sparse "the base does not build"; tree_restore; return; }
-	make -C "$TREE" O="$sobj" headers >"$logs/bisect-headers.log" 2>&1 ||
-		{ fail bisect "the base's headers do not build; see $logs/bisect-headers.log"; tree_restore; return; }
 	total=$(git_t rev-list --count base.."$branch")
 	for c in $(git_t rev-list --reverse base.."$branch"); do
 		n=$((n + 1))
@@ -278,17 +274,16 @@ gate_bisect_sparse() {
 			cross_build "$logs/bisect-$n-$name.log" $t ||
 				bad+=" $n:$name:$(git_t log -1 --format=%s "$c")"
 		done
-		if touches_selftests "$c" &&
-		   ! make -C "$TREE/tools/testing/selftests" O="$sobj" TARGETS=kvm -j"$JOBS" \
-			>>"$logs/bisect-$n.log" 2>&1; then
+		if touches_selftests "$c" && ! selftests_build x86_64 "$logs/bisect-$n.log"; then
 			bad+=" $n:selftests:$(git_t log -1 --format=%s "$c")"
 		fi
 		if touches_selftests_arm64 "$c" &&
-		   ! selftests_arm64_build "$logs/bisect-$n-selftests-arm64.log"; then
+		   ! selftests_build arm64 "$logs/bisect-$n-selftests-arm64.log"; then
 			bad+=" $n:selftests-arm64:$(git_t log -1 --format=%s "$c")"
 		fi
 	done
 	tree_restore
+	[ "$want_cocci" = 0 ] || cocci_start
 	if [ -z "$bad" ]; then
 		pass bisect "$n commits build on their own: arch/x86/kvm/, the arch/<arch>/kvm/ they touch (of: $(echo $CROSS)) and the KVM selftests"
 	else
@@ -316,7 +311,9 @@ cocci_normalize() {
 # base/ and HEAD/ of one directory and run coccicheck on it once: spatch's
 # cost is per semantic patch, not per file.  Leaves the normalised reports
 # of each in $logs/cocci-base.log and $logs/cocci-HEAD.log; fails when
-# coccicheck itself failed.
+# coccicheck itself failed.  Its output directory is its own, and spatch
+# reads the tree's headers, so it can run beside builds of the tree as it
+# is checked out at HEAD (cocci_start), not beside the bisect walk.
 cocci_run() {
 	local dir=$logs/cocci rev f log=$logs/cocci.make.log
 
@@ -329,18 +326,28 @@ cocci_run() {
 		done
 	done
 	[ -d "$dir" ] || return 0
-	make -C "$TREE" O="$KBUILD" coccicheck MODE=report M="$dir" >"$log" 2>&1 || return 1
+	make -C "$TREE" O="$BUILD/cocci-obj" coccicheck MODE=report M="$dir" >"$log" 2>&1 || return 1
 	for rev in base HEAD; do
 		grep -E "^$dir/$rev/[^ ]+:[0-9]+:" "$log" | cocci_normalize "$dir/$rev" |
 			sort >"$logs/cocci-$rev.log"
 	done
 }
 
+# cocci_start: cocci_run in the background, once; gate_coccicheck waits
+# for it.  spatch is mostly serial, so it overlaps the cross builds well.
+cocci_pid=
+cocci_start() {
+	[ -z "$cocci_pid" ] || return 0
+	say "coccicheck at base and HEAD, in the background; log: $logs/cocci.make.log"
+	cocci_run &
+	cocci_pid=$!
+}
+
 gate_coccicheck() {
 	local new
 
-	say "coccicheck at base and HEAD; log: $logs/cocci.make.log"
-	cocci_run ||
+	cocci_start
+	wait "$cocci_pid" ||
 		{ fail coccicheck "make coccicheck failed; see $logs/cocci.make.log"; return; }
 	new=$(comm -13 "$logs/cocci-base.log" "$logs/cocci-HEAD.log")
 	if [ -z "$new" ]; then
@@ -368,7 +375,8 @@ gate_cross() {
 	done
 	log=$logs/cross-selftests-arm64.log
 	say "cross: the arm64 KVM selftests; log: $log"
-	if selftests_arm64_build "$log"; then
+	rm -f "$log"
+	if selftests_build arm64 "$log"; then
 		built+=("the arm64 KVM selftests")
 	else
 		bad+=("the arm64 KVM selftests (see $log)")
@@ -402,8 +410,10 @@ main() {
 		exit
 	fi
 	[ $# -gt 0 ] || read -ra gates <<<"$all_gates"
+	want_cocci=0
 	for g in "${gates[@]}"; do
 		declare -F "gate_$g" >/dev/null || die "unknown gate '$g' (known: $all_gates)"
+		[ "$g" != coccicheck ] || want_cocci=1
 	done
 	mkdir -p "$logs"
 	require_clean_tree "the gates read its commits"

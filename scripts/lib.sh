@@ -228,9 +228,15 @@ ktap_end() {
 # without counting a failure, or a -c step without that line, counts one.
 # steps_end prints a table of the steps (result, duration, counts), then
 # the closing "N passed, N failed, N skipped", and fails if anything did.
+#
+# step_bg [-c] NAME CMD... starts a step in the background, its output only
+# in its log; step_wait NAME waits for it, prints its log and counts it as
+# step would have.  A background step must not touch what the steps run
+# meanwhile use.
 steps_begin() {
 	steps_dir=$1 steps_t0=$SECONDS steps_passed=0 steps_failed=0 steps_skipped=0
 	steps_table=()
+	declare -gA steps_bg_pid=() steps_bg_t0=() steps_bg_counted=()
 	mkdir -p "$steps_dir"
 }
 
@@ -242,15 +248,11 @@ steps_duration() {
 	printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
 }
 
-step() {
-	local counted=0 name log t0=$SECONDS rc line p=0 f=0 s=0
+# step_count COUNTED NAME RC T0 [T1]: add up the step's log, and record
+# it as taking from T0 to T1 (now by default); returns RC.
+step_count() {
+	local counted=$1 name=$2 rc=$3 t0=$4 t1=${5:-$SECONDS} log=$steps_dir/$2.log line p=0 f=0 s=0
 
-	[ "$1" != -c ] || { counted=1; shift; }
-	name=$1 log=$steps_dir/$1.log
-	shift
-	say "== $name; log: $log"
-	"$@" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	if [ -n "$line" ]; then
 		read -r p _ f _ s _ <<<"${line//,/}"
@@ -259,15 +261,49 @@ step() {
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		f=1
 		say "error: $name exited with status $rc but counted no failure; counted as one; see $log"
-	elif [ -z "$line" ] && [ $counted = 1 ]; then
+	elif [ -z "$line" ] && [ "$counted" = 1 ]; then
 		f=1
 		say "error: $name printed no result line; counted as a failure; see $log"
 	fi
 	steps_passed=$((steps_passed + p)) steps_failed=$((steps_failed + f))
 	steps_skipped=$((steps_skipped + s))
 	steps_row "$name" "$([ "$f" = 0 ] && echo pass || echo FAIL)" \
-		"$(steps_duration $((SECONDS - t0)))" "${line:-exit status $rc}"
+		"$(steps_duration $((t1 - t0)))" "${line:-exit status $rc}"
 	return "$rc"
+}
+
+step() {
+	local counted=0 name t0=$SECONDS
+
+	[ "$1" != -c ] || { counted=1; shift; }
+	name=$1
+	shift
+	say "== $name; log: $steps_dir/$name.log"
+	"$@" 2>&1 | tee "$steps_dir/$name.log"
+	step_count $counted "$name" "${PIPESTATUS[0]}" "$t0"
+}
+
+step_bg() {
+	local counted=0 name
+
+	[ "$1" != -c ] || { counted=1; shift; }
+	name=$1
+	shift
+	say "== $name, in the background; log: $steps_dir/$name.log"
+	# The subshell's SECONDS goes on from ours: it writes when it ended.
+	( "$@"; rc=$?; echo "$SECONDS" >"$steps_dir/$name.end"; exit $rc ) \
+		>"$steps_dir/$name.log" 2>&1 </dev/null &
+	steps_bg_pid[$name]=$! steps_bg_t0[$name]=$SECONDS steps_bg_counted[$name]=$counted
+}
+
+step_wait() {
+	local name=$1 rc=0
+
+	say "== $name: waiting for it to end"
+	wait "${steps_bg_pid[$name]}" || rc=$?
+	cat "$steps_dir/$name.log"
+	step_count "${steps_bg_counted[$name]}" "$name" "$rc" "${steps_bg_t0[$name]}" \
+		"$(cat "$steps_dir/$name.end" 2>/dev/null || echo "$SECONDS")"
 }
 
 step_skipped() {

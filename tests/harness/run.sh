@@ -283,26 +283,33 @@ t_gate_tool_fails() {
 		'make coccicheck failed; see' "$TOP/scripts/gates.sh" coccicheck || return 1
 	grep -x 'not ok 1 coccicheck' "$tmp/out" || return 1
 	TREE=$t KBUILD=$tmp/fkb BUILD=$tmp/fb expect_fail \
-		"unknown gate 'cocci' \(known: checkpatch bisect_sparse coccicheck cross\)" "$TOP/scripts/gates.sh" cocci
+		"unknown gate 'cocci' \(known: checkpatch bisect_sparse cross coccicheck\)" "$TOP/scripts/gates.sh" cocci
 }
 
 # Fail-open 4: make check counts every step's exit status.  A gate step
 # that prints "2 passed, 0 failed" but exits 1 (a gate that did not run)
-# and a counted step that prints no result line are failures.
+# and a counted step that prints no result line are failures, in the
+# foreground or in the background (step_bg, as the arm64 build runs).
 t_check_counts_status() {
 	(
 		steps_begin "$tmp/steps"
 		step -c gates sh -c 'echo "ok 1 checkpatch"; echo "2 passed, 0 failed, 0 skipped"; exit 1'
+		step_bg -c bg sh -c 'echo "1 passed, 0 failed, 0 skipped"; exit 3'
+		step_bg -c bgsilent true
 		step -c silent true
 		step build true
 		step_skipped run "the build failed"
+		step_wait bg
+		step_wait bgsilent
 		steps_end
 	) >"$tmp/out" 2>&1 && { cat "$tmp/out"; echo "the steps passed"; return 1; }
 	cat "$tmp/out"
 	grep -E '^gates +FAIL +[0-9]+m[0-9]+s  2 passed, 0 failed, 0 skipped$' "$tmp/out" &&
-	grep -E '^silent +FAIL ' "$tmp/out" && grep -E '^build +pass ' "$tmp/out" &&
+	grep -E '^bg +FAIL +[0-9]+m[0-9]+s  1 passed, 0 failed, 0 skipped$' "$tmp/out" &&
+	grep -E '^silent +FAIL ' "$tmp/out" && grep -E '^bgsilent +FAIL ' "$tmp/out" &&
+	grep -E '^build +pass ' "$tmp/out" &&
 	grep -E '^run +skip +- +the build failed$' "$tmp/out" &&
-	[ "$(tail -1 "$tmp/out")" = "2 passed, 2 failed, 0 skipped" ]
+	[ "$(tail -1 "$tmp/out")" = "3 passed, 4 failed, 0 skipped" ]
 }
 
 t_kernel_build_fails() {
