@@ -36,15 +36,15 @@ run: setup tree kernel selftests initramfs
 shell: setup tree kernel selftests initramfs
 	@SHELL_ON=1 $(S)/vm.sh
 
-## make check      the test command: series gates (every KVM architecture), the x86_64
-##                  VM runs and mutants, the harness's own tests; ends with a table of
-##                  steps (the gates alone took 45 min on a loaded machine on 2026-11-28;
-##                  see docs/figures.md)
+## make check      the test command: series gates (every KVM architecture), the
+##                  x86_64 and arm64 lanes' builds, VM runs and mutants, the harness's
+##                  own tests; ends with a table of steps (docs/figures.md has the
+##                  measured times)
 check: setup
 	@$(S)/check.sh
 
 ## make check-arm64  the arm64 lane: its build, the VM run of tests/plan.arm64 and
-##                  its mutants (not in make check, for CI's time limit)
+##                  its mutants (make check's arm64 steps alone)
 check-arm64: setup
 	@$(S)/check.sh arm64
 
