@@ -102,7 +102,8 @@ t_no_base() {
 # for the steps that walk or patch build/linux.  Its "builds" succeed at
 # once, or take a minute when the file SLOW is in the checked-out tree (the
 # commit adds it, and FAST is unset), so that a case can interrupt one once
-# $O/building appears; coccicheck fails.
+# $O/building appears; coccicheck fails.  With W=1, the build of the
+# commit's kvm_main.c warns as gcc's -Wmissing-prototypes does.
 fake_tree() {
 	local t=$tmp/ftree
 
@@ -110,6 +111,7 @@ fake_tree() {
 	mkdir -p "$t/virt/kvm" "$t/tools/testing/selftests/kvm" "$t/scripts/kconfig" "$tmp/fkb"
 	printf 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\nEXTRAVERSION =\n' >"$t/Makefile"
 	printf 'arch/x86/kvm/ bzImage headers:\n\t@if [ -f SLOW ] && [ -z "$$FAST" ]; then touch $(O)/building; sleep 60; fi\n' >>"$t/Makefile"
+	printf '\t@if [ "$(W)" = 1 ] && grep -q "line ten" virt/kvm/kvm_main.c; then echo "virt/kvm/kvm_main.c:10:1: warning: no previous prototype for probe [-Wmissing-prototypes]"; fi\n' >>"$t/Makefile"
 	printf 'coccicheck:\n\t@echo "spatch: broken on purpose" >&2; exit 2\n' >>"$t/Makefile"
 	printf '%%config:\n\t@touch $(O)/.config\n' >>"$t/Makefile"
 	mkdir -p "$t/kernel/configs"
@@ -284,6 +286,18 @@ t_gate_tool_fails() {
 	grep -x 'not ok 1 coccicheck' "$tmp/out" || return 1
 	TREE=$t KBUILD=$tmp/fkb BUILD=$tmp/fb expect_fail \
 		"unknown gate 'cocci' \(known: checkpatch bisect_sparse cross coccicheck\)" "$TOP/scripts/gates.sh" cocci
+}
+
+# A warning that only the series' HEAD has, from gcc's W=1 (or sparse,
+# whose reports land in the same log), fails the sparse gate, naming it.
+t_gate_new_warning() {
+	local t
+
+	t=$(fake_tree) || return 1
+	FAST=1 TREE=$t KBUILD=$tmp/fkb BUILD=$tmp/fb expect_fail \
+		'new warnings against the base: virt/kvm/kvm_main.c: warning: no previous prototype for probe' \
+		"$TOP/scripts/gates.sh" bisect_sparse || return 1
+	grep -x 'ok 1 bisect' "$tmp/out" && grep -x 'not ok 2 sparse' "$tmp/out"
 }
 
 # Fail-open 4: make check counts every step's exit status.  A gate step
@@ -535,6 +549,7 @@ main() {
 	case_ "an interrupted bisect walk puts the tree back" t_gate_interrupted
 	case_ "an interrupted mutant run puts the tree back, its kernel is refused" t_mutant_interrupted
 	case_ "a gate whose tool fails fails; an unknown gate is an error" t_gate_tool_fails
+	case_ "a new W=1 or sparse warning fails the sparse gate" t_gate_new_warning
 	case_ "make check counts a step that fails without saying so" t_check_counts_status
 	case_ "a kernel build failure is reported with its log" t_kernel_build_fails
 	case_ "a missing QEMU says how to install it" t_qemu_missing
