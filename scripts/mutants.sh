@@ -14,6 +14,9 @@
 #   Arch:      the lane it is for, x86_64 (when absent) or arm64; a run
 #              takes the mutants of its own lane ($ARCH), which it builds
 #              and boots with that lane's kernel, plan and VM
+#   Append:    kernel command-line options for its boot, for a mutant of
+#              code that only another mode runs (kvm_amd.npt=0: shadow
+#              paging); optional
 #
 # For each one: apply it to $TREE, rebuild the kernel incrementally, boot
 # and run the DAX and VM_PFNMAP subset of the plan (T=$MUTANT_TESTS), and
@@ -50,7 +53,7 @@ mutant_arch() {
 }
 
 run_mutant() {
-	local m=$1 name res t0=$SECONDS expect caught
+	local m=$1 name res t0=$SECONDS expect caught append
 
 	name=$(basename "$m" .patch)
 	expect=$(header "$m" Caught-by)
@@ -68,8 +71,10 @@ run_mutant() {
 	*) ktap fail "$name" "the kernel does not build with it; see $out/$name.build.log"
 	   tree_restore; return ;;
 	esac
-	say "mutant $name: booting; serial log: $res/serial.log"
-	ALLOW_PATCHED_KERNEL=1 RESULTS=$res "$TOP/scripts/run.sh" >"$out/$name.log" 2>&1
+	append=$(header "$m" Append)
+	say "mutant $name: booting${append:+ with $append}; serial log: $res/serial.log"
+	ALLOW_PATCHED_KERNEL=1 RESULTS=$res APPEND=${append:-${APPEND:-}} \
+		"$TOP/scripts/run.sh" >"$out/$name.log" 2>&1
 	tree_restore
 	caught=$("$TOP/scripts/report.py" --failed "$res") ||
 		{ ktap fail "$name" "no results in $res"; return; }
