@@ -59,6 +59,8 @@ mutants: setup tree kernel selftests
 	@$(S)/mutants.sh
 
 ## make bench      DAX against anonymous guest memory, and the series against the base
+## make bench ARCH=arm64  the same on the arm64 lane (no SPTE statistics there);
+##                  results in build/arm64/bench
 bench: setup tree kernel selftests
 	@$(S)/bench.sh
 
@@ -104,7 +106,7 @@ clean:
 	rm -rf $(BUILD_DIR)
 
 ## Variables (make VAR=value target, or in the environment):
-##   ARCH=arm64       the arm64 lane (run, shell, kernel, selftests, initramfs, mutants;
+##   ARCH=arm64       the arm64 lane (run, shell, kernel, selftests, initramfs, mutants, bench;
 ##                    default x86_64): its own build/arm64, plan and skip-list
 ##   T=regex          run only the plan entries whose names match (run, shell, check-debug)
 ##   KSRC=path        the base: a 6.12.y tree or tarball (default: Debian's linux-source-6.12)

@@ -7,6 +7,10 @@ series.1, ...) whose serial.log holds populate_perf_test's output for each
 backing.  Writes OUT/bench.csv (one row per measurement), OUT/bench.txt
 (the tables, also printed) and OUT/bench.png (the ratios, with gnuplot).
 
+On arm64, whose KVM has no SPTE statistics, populate_perf_test gives the
+fault time per 4K page of the memory instead of per SPTE, and no SPTE
+counts: their columns read '-'.
+
 Times are in the guest's clock: with --clock icount, QEMU's -icount
 shift=0 makes a guest second 10^9 instructions executed.
 
@@ -40,7 +44,10 @@ PATTERNS = [
      ['sptes_4k', 'sptes_2m', 'share_2m_pct']),
     (re.compile(RUN + r'the host maps ([\d.]+)% of the memory with PMDs'), ['host_pmd_pct']),
     (re.compile(RUN + r'fault time: (\d+) ns per SPTE'), ['fault_ns']),
+    (re.compile(RUN + r'fault time: (\d+) ns per 4K page'), ['fault_ns']),
 ]
+# populate_perf_test's line when KVM has no SPTE statistics (arm64).
+NO_SPTES = re.compile(r'SPTE levels are not available')
 BACKING = re.compile(r'# Testing memory backing src type: (\S+), (\d+) MiB')
 
 
@@ -96,12 +103,20 @@ def boot_noise(rows, backing):
     return worst
 
 
-def tables(rows, clock):
+def pct(v, width):
+    """A percentage, or '-' when not measured (NaN)."""
+    return f'{v:>{width - 1}.1f}%' if v == v else f'{"-":>{width}}'
+
+
+def tables(rows, clock, per_page):
     out = []
     if clock == 'icount':
         out.append('Times are guest seconds under QEMU -icount shift=0: 10^9 instructions executed.')
     else:
         out.append('Times are wall-clock seconds in the TCG guest.')
+    if per_page:
+        out.append('No SPTE statistics on this architecture: "2M SPTEs" is "-" and ns/fault is '
+                   'per 4K page of the memory.')
     out.append('')
     med = {(b, m): median(list(values(rows, 'series', b, m).values()))
            for b in BACKINGS for m in ('populate_s', 'access_s', 'share_2m_pct',
@@ -112,11 +127,9 @@ def tables(rows, clock):
                f'{"2M SPTEs":>10}{"host PMDs":>11}{"ns/fault":>10}')
     thp_pop, thp_acc = med[('anonymous_thp', 'populate_s')], med[('anonymous_thp', 'access_s')]
     for b in BACKINGS:
-        pmd = med[(b, 'host_pmd_pct')]
         out.append(f'{b:<15}{med[(b, "populate_s")]:>11.3f}{med[(b, "populate_s")] / thp_pop:>8.2f}'
                    f'{med[(b, "access_s")]:>10.3f}{med[(b, "access_s")] / thp_acc:>8.2f}'
-                   f'{med[(b, "share_2m_pct")]:>9.1f}%'
-                   + (f'{pmd:>10.1f}%' if pmd == pmd else f'{"-":>11}')
+                   + pct(med[(b, 'share_2m_pct')], 10) + pct(med[(b, 'host_pmd_pct')], 11)
                    + f'{med[(b, "fault_ns")]:>10.0f}')
     out.append('')
     out.append('Series against base: series / base, median of the paired runs [min, max]')
@@ -196,6 +209,8 @@ def main():
     args = ap.parse_args()
 
     rows = [row for r in args.results for row in parse(r)]
+    per_page = any(NO_SPTES.search(open(os.path.join(r, 'serial.log'), errors='replace').read())
+                   for r in args.results)
     missing = [(k, b) for k in ('base', 'series') for b in BACKINGS
                if not values(rows, k, b, 'populate_s')]
     with open(os.path.join(args.out, 'bench.csv'), 'w', newline='') as f:
@@ -204,7 +219,7 @@ def main():
         w.writerows(row + (args.clock,) for row in rows)
     if missing:
         sys.exit(f'bench.py: error: no figures for {missing}; see the serial logs')
-    text = '\n'.join(tables(rows, args.clock))
+    text = '\n'.join(tables(rows, args.clock, per_page))
     print(text)
     with open(os.path.join(args.out, 'bench.txt'), 'w') as f:
         f.write(text + '\n')
