@@ -37,7 +37,7 @@
 # Usage: [CROSS="NAME..."] gates.sh [GATE...]   (default: checkpatch
 # bisect_sparse cross coccicheck; an unknown name is an error).  CROSS
 # limits the cross targets (bisect walk and cross gate) to those named;
-# all eight by default, a subset in make check (scripts/check.sh).
+# all eight by default, as make check runs them.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
