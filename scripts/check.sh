@@ -55,9 +55,10 @@ if [ "${1:-}" = arm64 ]; then
 	exit
 fi
 
-# run_again NAME T APPEND: the plan entries that match T once more, in a
-# boot whose kernel command line adds APPEND, with an initramfs and results
-# of their own in $BUILD/NAME.  They cover what the run step's boot cannot:
+# run_again NAME T APPEND [SAME]: the plan entries that match T once more,
+# in a boot whose kernel command line adds APPEND, with an initramfs and
+# results of their own in $BUILD/NAME; or with the initramfs that step SAME
+# packed for the same T.  They cover what the run step's boot cannot:
 #   run-unsafe   svm_pfnmap_map_test with kvm.allow_unsafe_mappings=1 (the
 #                parameter is read-only, and the run step boots with N)
 #   run-npt0     the DAX tests on shadow paging (kvm_amd.npt=0):
@@ -66,8 +67,10 @@ fi
 run_again() {
 	local dir=$BUILD/$1
 
-	KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$dir T=$2 "$TOP/scripts/initramfs.sh" &&
-	INITRD=$dir/initramfs.cpio RESULTS=$dir/results APPEND=$3 "$TOP/scripts/run.sh"
+	if [ -z "${4:-}" ]; then
+		KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$dir T=$2 "$TOP/scripts/initramfs.sh" || return
+	fi
+	INITRD=$BUILD/${4:-$1}/initramfs.cpio RESULTS=$dir/results APPEND=$3 "$TOP/scripts/run.sh"
 }
 
 step data make -s -C "$TOP" validate
@@ -84,11 +87,16 @@ if step tree make -s -C "$TOP" tree; then
 		step -c run "$TOP/scripts/run.sh"
 		step -c run-unsafe run_again run-unsafe '^svm_pfnmap_map_test$' kvm.allow_unsafe_mappings=1
 		step -c run-npt0 run_again run-npt0 '^dax_' kvm_amd.npt=0
-		step -c run-tdpmmu0 run_again run-tdpmmu0 '^dax_' kvm.tdp_mmu=0
+		step -c run-tdpmmu0 run_again run-tdpmmu0 '^dax_' kvm.tdp_mmu=0 run-npt0
 		step_wait build-arm64
 		arm64_built=$?
 		step -c mutants "$TOP/scripts/mutants.sh"
+		# The harness's tests boot the x86 kernel, which the x86
+		# mutants were rebuilding; beside the arm64 VM steps (one TCG
+		# thread, arm64 files only) they use the other core.
+		step_bg -c harness "$TOP/tests/harness/run.sh"
 		steps_arm64_vm $arm64_built
+		step_wait harness
 	else
 		step_skipped run "the build failed"
 		for s in run-unsafe run-npt0 run-tdpmmu0 mutants; do
@@ -101,5 +109,5 @@ else
 		step_skipped $s "the series does not apply"
 	done
 fi
-step -c harness "$TOP/tests/harness/run.sh"
+[ -n "${steps_bg_pid[harness]:-}" ] || step -c harness "$TOP/tests/harness/run.sh"
 steps_end

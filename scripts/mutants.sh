@@ -19,26 +19,25 @@
 #              paging); optional
 #
 # For each one: apply it to $TREE, rebuild the kernel incrementally, boot
-# and run the DAX and VM_PFNMAP subset of the plan (T=$MUTANT_TESTS), and
-# read the run's results.json.  The mutant is killed when the Caught-by:
-# test failed by itself (its exit status, a timeout or a guest crash during
-# it); it survived when nothing failed.  A run where only other tests failed
-# is a failure too ("caught by the wrong test"), and so is one where the
-# Caught-by: test failed only through a kernel splat printed while it ran:
-# the log scan is a second line of defence, and the mutant must show that
-# the test itself can fail.  The tree is put back after each mutant and on
+# and run its Caught-by: test (the plan entries of that name, in an
+# initramfs packed once per name), and read the run's results.json.  The
+# mutant is killed when the Caught-by: test failed by itself (its exit
+# status, a timeout or a guest crash during it); it survived when nothing
+# failed.  A mutant whose Caught-by: test failed only through a kernel
+# splat printed while it ran is not killed either: the log scan is a second
+# line of defence, and the mutant must show that the test itself can fail.
+# With INITRD set, every mutant boots that initramfs instead, and a run
+# where only other tests failed is a failure ("caught by the wrong test").  The tree is put back after each mutant and on
 # every exit, Ctrl-C included (tree_guard); the clean kernel is rebuilt at
 # the end.
 #
 # Output: KTAP, one result per mutant, then "N passed, N failed, N skipped".
-# INITRD, when set in the environment, is used instead of packing the DAX
-# subset (lib.sh's default, the whole plan's initramfs, is not).
+# (INITRD is read before lib.sh sets its default, the whole plan's.)
 set -uo pipefail
 initrd_given=${INITRD:-}
 . "$(dirname "$0")/lib.sh"
 
 MUTANTS_DIR=${MUTANTS_DIR:-$TOP/tests/mutants}
-MUTANT_TESTS=${MUTANT_TESTS:-dax_|pfnmap|pmem_teardown}
 out=$BUILD/mutants
 
 header() {
@@ -53,7 +52,7 @@ mutant_arch() {
 }
 
 run_mutant() {
-	local m=$1 name res t0=$SECONDS expect caught append
+	local m=$1 name res t0=$SECONDS expect caught append initrd
 
 	name=$(basename "$m" .patch)
 	expect=$(header "$m" Caught-by)
@@ -71,9 +70,19 @@ run_mutant() {
 	*) ktap fail "$name" "the kernel does not build with it; see $out/$name.build.log"
 	   tree_restore; return ;;
 	esac
+	initrd=$initrd_given
+	if [ -z "$initrd" ]; then
+		# The plan entries named by Caught-by: (a program name stands
+		# for all its variants), packed once per name.
+		initrd=$(arch_dir "$out/initramfs-$expect")/initramfs.cpio
+		[ -f "$initrd" ] ||
+		KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$out/initramfs-$expect T="^$expect(\.[^.]+)?\$" \
+			"$TOP/scripts/initramfs.sh" >"$out/$name.pack.log" 2>&1 ||
+			{ ktap fail "$name" "could not pack $expect; see $out/$name.pack.log"; tree_restore; return; }
+	fi
 	append=$(header "$m" Append)
 	say "mutant $name: booting${append:+ with $append}; serial log: $res/serial.log"
-	ALLOW_PATCHED_KERNEL=1 RESULTS=$res APPEND=${append:-${APPEND:-}} \
+	ALLOW_PATCHED_KERNEL=1 INITRD=$initrd RESULTS=$res APPEND=${append:-${APPEND:-}} \
 		"$TOP/scripts/run.sh" >"$out/$name.log" 2>&1
 	tree_restore
 	caught=$("$TOP/scripts/report.py" --failed "$res") ||
@@ -101,14 +110,7 @@ main() {
 	done
 	[ ${#mutants[@]} -gt 0 ] || die "no $ARCH mutants in $MUTANTS_DIR"
 	tree_guard "the mutants are applied to it in place"
-	if [ -z "$initrd_given" ]; then
-		# The DAX subset of the plan, packed once for all mutants.
-		KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$out T=$MUTANT_TESTS "$TOP/scripts/initramfs.sh" ||
-			die "could not pack the DAX subset of the plan"
-		INITRD=$(arch_dir "$out")/initramfs.cpio
-	fi
-	# run.sh runs with BUILD=$out, where lib.sh's default would not be.
-	export INITRD
+	rm -rf "$out"/initramfs-*
 	ktap_begin
 	for m in "${mutants[@]}"; do
 		BUILD=$out run_mutant "$m"
