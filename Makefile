@@ -52,7 +52,7 @@ check-arm64: setup
 check-debug: setup tree
 	$(MAKE) run KBUILD=$(BUILD_DIR)/kbuild-debug RESULTS=$(BUILD_DIR)/results-debug \
 		KCONFIG_EXTRA=config/debug.config VM_TIMEOUT=5400 \
-		T='$(if $(T),$(T),dax_|svm|smm|state_test|nested|pmem_teardown|kmemleak)'
+		T='$(if $(T),$(T),dax_|svm|smm|^state_test|nested|pmem_teardown|kmemleak)'
 
 ## make mutants    re-inject known KVM/DAX bugs; the DAX tests must catch each
 mutants: setup tree kernel selftests
