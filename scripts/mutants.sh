@@ -103,7 +103,8 @@ run_mutant() {
 main() {
 	local m mutants
 
-	mkdir -p "$out"
+	# run.sh and kernel.sh write into the lane's directory of $out.
+	mkdir -p "$(arch_dir "$out")"
 	mutants=()
 	for m in "$MUTANTS_DIR"/*.patch; do
 		[ ! -e "$m" ] || [ "$(mutant_arch "$m")" != "$ARCH" ] || mutants+=("$m")
