@@ -75,7 +75,7 @@ main() {
 	for b in "${backings[@]}"; do
 		echo "populate_perf_test.$b timeout=1800 -- -s $b -b $BENCH_MEM -r $BENCH_RUNS"
 	done >"$out/plan"
-	KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$out PLAN=$out/plan SKIPLIST=/dev/null T= "$TOP/scripts/initramfs.sh"
+	PLAN=$out/plan SKIPLIST=/dev/null pack_plan "$out" ""
 
 	for r in $(seq "$BENCH_ROUNDS"); do
 		order="base series"

@@ -68,7 +68,7 @@ run_again() {
 	local dir=$BUILD/$1
 
 	if [ -z "${4:-}" ]; then
-		KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$dir T=$2 "$TOP/scripts/initramfs.sh" || return
+		pack_plan "$dir" "$2" || return
 	fi
 	INITRD=$BUILD/${4:-$1}/initramfs.cpio RESULTS=$dir/results APPEND=$3 "$TOP/scripts/run.sh"
 }

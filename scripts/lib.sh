@@ -25,6 +25,12 @@ arch_dir() {
 	echo "$1${ARCH_SUFFIX/./\/}"
 }
 ARCH_BUILD=$(arch_dir "$BUILD")
+# pack_plan DIR T: an initramfs of this lane's selftests with the plan
+# entries whose names match T, in $(arch_dir DIR)/initramfs.cpio.  PLAN and
+# SKIPLIST in the caller's environment replace the lane's own.
+pack_plan() {
+	KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$1 T=$2 "$TOP/scripts/initramfs.sh"
+}
 # Kbuild and the kselftest Makefiles take both from the environment; the
 # x86_64 lane's builds stay native, as they were before the arm64 lane.
 [ "$ARCH" = x86_64 ] || export ARCH CROSS_COMPILE

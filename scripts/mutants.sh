@@ -76,8 +76,7 @@ run_mutant() {
 		# for all its variants), packed once per name.
 		initrd=$(arch_dir "$out/initramfs-$expect")/initramfs.cpio
 		[ -f "$initrd" ] ||
-		KSFT_INSTALL=$ARCH_BUILD/kselftest BUILD=$out/initramfs-$expect T="^$expect(\.[^.]+)?\$" \
-			"$TOP/scripts/initramfs.sh" >"$out/$name.pack.log" 2>&1 ||
+		pack_plan "$out/initramfs-$expect" "^$expect(\.[^.]+)?\$" >"$out/$name.pack.log" 2>&1 ||
 			{ ktap fail "$name" "could not pack $expect; see $out/$name.pack.log"; tree_restore; return; }
 	fi
 	append=$(header "$m" Append)
