@@ -46,6 +46,9 @@ TEST_RESULT = re.compile(r'^(ok|not ok) \d+ selftests: kvm-dax: (\S+)(.*)$')
 
 # The one line of a guest whose pmem set-up worked (scripts/guest-init).
 PMEM_OK = 'pmem: fsdax=/mnt/dax devdax=/dev/dax1.0'
+# The line of a guest that had the third region (x86) and could not make it
+# a devdax namespace at 1G alignment.
+PMEM_1G_FAILED = 'pmem: devdax1g set-up failed'
 
 
 def parse_args():
@@ -251,6 +254,10 @@ def main():
 		problems.append('the plan expects pmem but the guest %s; the DAX tests did not run on it'
 				% ('said: ' + '; '.join(state['pmem'].splitlines())
 				   if state['pmem'] else 'reported no pmem set-up'))
+		extra += 1
+	elif a.expect_pmem and PMEM_1G_FAILED in state['pmem'].splitlines():
+		problems.append('the guest could not set up the devdax namespace at 1G alignment; '
+				'the tests of 1G mappings did not run on it')
 		extra += 1
 	for where, s in state.get('splats', []):
 		if where not in entries:

@@ -29,9 +29,9 @@
 #
 # Environment: KERNEL, INITRD, VM_TIMEOUT (whole run, seconds), VM_SILENCE
 # (silent console, seconds), SHELL_ON=1 (boot to a shell on this terminal
-# instead of running the plan: "make shell"), PMEM (1: two
-# legacy pmem regions, 0: none), PMEM_GB (the size of each region, 1 by
-# default; the guest keeps 4 GiB of RAM besides), APPEND (extra kernel arguments),
+# instead of running the plan: "make shell"), PMEM (1: the legacy pmem
+# regions, 0: none), PMEM_GB (the size of each of the first two regions, 1
+# by default; the guest keeps 4 GiB of RAM besides), APPEND (extra kernel arguments),
 # TCG_THREAD (single or multi), ICOUNT (QEMU's -icount options, e.g.
 # "shift=0,sleep=off": the guest's clock then counts the instructions it
 # executed, one per nanosecond; needs thread=single), IVSHMEM (x86_64: 1,
@@ -66,8 +66,22 @@ command -v "$qemu" >/dev/null ||
 # tsc_scaling_sync and vmx_nested_tsc_scaling_test ask for another TSC
 # rate, and both are skipped (no TSC scaling under TCG).
 append="console=ttyS0 printk.devkmsg=on panic=-1 kvm_amd.nested=1 kvm.tsc_tolerance_ppm=2000"
+# x86_64: q35 puts 2 GiB of RAM below 4G and the rest from 4G up, so the
+# guest's 4 + 2 * PMEM_GB + PMEM_1G_GB GiB end at 6 + 2 * PMEM_GB +
+# PMEM_1G_GB GiB and memmap= takes the pmem regions out of the RAM from 4G
+# up, leaving the guest its 4 GiB: one region for fsdax, one for devdax at
+# 2M, and a third, PMEM_1G_GB (2) GiB at a 1G-aligned address, for devdax
+# at 1G alignment ("ndctl create-namespace -m devdax -a 1G"), whose data
+# starts at the region's first 1G boundary after the namespace's info
+# block: 1 GiB of the 2 is mapped with PUDs.  Legacy pmem (E820_TYPE_PRAM)
+# regions are never merged, so each is a namespace of its own.  PMEM=0
+# boots with the memory it had before the third region came.
+PMEM_1G_GB=2
+[ "$PMEM" = 1 ] || PMEM_1G_GB=0
+pmem_1g_at=$((4 + 2 * PMEM_GB))
 if [ "$PMEM" = 1 ]; then
 	append+=" memmap=${PMEM_GB}G!4G memmap=${PMEM_GB}G!$((4 + PMEM_GB))G"
+	append+=" memmap=${PMEM_1G_GB}G!${pmem_1g_at}G"
 else
 	append+=" kvm_dax.pmem=0"
 fi
@@ -84,7 +98,7 @@ ivshmem=()
 		-device ivshmem-plain,memdev=ivshmem)
 
 cmd=(qemu-system-x86_64 -machine q35 -cpu max -accel tcg,thread="$TCG_THREAD" ${ICOUNT:+-icount "$ICOUNT"}
-	-smp 2 -m $((4 + 2 * PMEM_GB))G -nodefaults -display none -no-reboot "${ivshmem[@]}"
+	-smp 2 -m $((4 + 2 * PMEM_GB + PMEM_1G_GB))G -nodefaults -display none -no-reboot "${ivshmem[@]}"
 	-serial file:"$RESULTS/serial.log"
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append")
 

@@ -487,6 +487,24 @@ t_report_recorded_dax() {
 	grep -E '^2 passed, 0 failed, 0 skipped$' "$tmp/dax/out"
 }
 
+# The same console from a guest that had the third pmem region (x86) and
+# could not make it a devdax namespace at 1G alignment: the run fails.
+t_report_pmem_1g_failed() {
+	local r=$tmp/pmem1g/results
+
+	rm -rf "$tmp/pmem1g"
+	mkdir -p "$r"
+	sed 's|^\(.*\)pmem: fsdax=/mnt/dax devdax=/dev/dax1.0\(\r*\)$|&\n\1pmem: devdax1g set-up failed\2|' \
+		"$fixtures/dax.serial" >"$r/serial.log"
+	"$TOP/scripts/report.py" --prefix "$TAP_PREFIX" --results "$r" --tree "$TREE" \
+		--planned "$fixtures/dax.planned" --skiplist /dev/null --expect-pmem 1 \
+		--describe fixture >"$tmp/pmem1g/out" 2>&1 &&
+		{ cat "$tmp/pmem1g/out"; echo "the report passed"; return 1; }
+	grep -E 'error: the guest could not set up the devdax namespace at 1G alignment' "$tmp/pmem1g/out" &&
+	grep -E '^2 passed, 1 failed, 0 skipped$' "$tmp/pmem1g/out" ||
+		{ cat "$tmp/pmem1g/out"; return 1; }
+}
+
 # A recorded console: real lkdtm splats and a timeout.
 t_report_recorded() {
 	replay lkdtm 0 && { echo "the report passed"; return 1; }
@@ -559,6 +577,7 @@ main() {
 	case_ "a splat outside any test fails the run" t_report_boot_splat
 	case_ "a recorded console with real splats and a timeout" t_report_recorded
 	case_ "a recorded DAX run on pmem passes" t_report_recorded_dax
+	case_ "a guest that could not set up devdax at 1G alignment fails the run" t_report_pmem_1g_failed
 	case_ "an arm64 WARNING fails its test" t_report_arm64
 	case_ "a kunit_parser of another interface is a clear error" t_report_old_parser
 	if [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ -f "$BUILD/kselftest/run_kselftest.sh" ]; then
