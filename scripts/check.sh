@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh - the test command ("make check"): the data files, the series
-# gates, the build, the VM run of the whole test plan and the mutation gate
-# of the x86_64 lane and then of the arm64 lane, and the harness's own
-# tests.  "check.sh arm64" ("make check-arm64") runs the arm64 lane's
-# steps only.
+# gates (in the background, in a tree of their own), the build, the VM run
+# of the whole test plan and the mutation gate of the x86_64 lane and then
+# of the arm64 lane, and the harness's own tests.  "check.sh arm64" ("make
+# check-arm64") runs the arm64 lane's steps only.
 #
 # Every step ends with a line "N passed, N failed, N skipped" (KTAP steps
 # print it after their plan); those are added up.  Fail closed: a step that
@@ -73,11 +73,30 @@ run_again() {
 	INITRD=$BUILD/${4:-$1}/initramfs.cpio RESULTS=$dir/results APPEND=$3 "$TOP/scripts/run.sh"
 }
 
+# gates_run: the gates (every KVM architecture's arch/<arch>/kvm/, all
+# eight configurations) in a tree and build directories of their own, under
+# $BUILD/gates-build: a git worktree of build/linux at its HEAD, which
+# their bisect walk checks out commit by commit while the other steps
+# build, boot and patch build/linux.  Niced, they take what the VM runs
+# (TCG, one thread) leave of the two cores.  Logs in $BUILD/gates.
+gates_run() {
+	local gb=$BUILD/gates-build head
+
+	head=$(git -C "$TREE" rev-parse HEAD) || return 1
+	if git -C "$gb/linux" cat-file -e "$head" 2>/dev/null; then
+		git -C "$gb/linux" checkout -q -f --detach "$head"
+	else
+		# Not yet, or a worktree of an earlier build/linux.
+		rm -rf "$gb/linux" && git -C "$TREE" worktree prune &&
+			git -C "$TREE" worktree add -q --detach "$gb/linux" "$head"
+	fi || return 1
+	env BUILD="$gb" TREE="$gb/linux" SELFTESTS_TREE="$gb/linux" KBUILD="$gb/kbuild" \
+		GATES_LOGS="$BUILD/gates" nice -n 10 "$TOP/scripts/gates.sh"
+}
+
 step data make -s -C "$TOP" validate
 if step tree make -s -C "$TOP" tree; then
-	# The gates build every KVM architecture's arch/<arch>/kvm/ (all
-	# eight configurations), arm64's in the arm64 lane's build directory.
-	step -c gates "$TOP/scripts/gates.sh"
+	step_bg -c gates gates_run
 	if step build make -s -C "$TOP" kernel initramfs; then
 		# The arm64 lane's build (nice, in the background) uses the
 		# core that the x86 VM runs leave idle (TCG, one thread); they
@@ -104,6 +123,7 @@ if step tree make -s -C "$TOP" tree; then
 		done
 		steps_arm64
 	fi
+	step_wait gates
 else
 	for s in gates build run run-unsafe run-npt0 run-tdpmmu0 mutants build-arm64 run-arm64 mutants-arm64; do
 		step_skipped $s "the series does not apply"

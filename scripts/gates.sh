@@ -27,9 +27,13 @@
 # The results are KTAP on stdout: one "ok N gate" or "not ok N gate" per
 # gate, after "# " lines that say what was checked or why it failed, then
 # "N passed, N failed, N skipped".  A gate whose tool fails is a failure.
-# Logs stay in $BUILD/gates/.  The bisect walk checks out every commit
-# detached, so the tree must be clean; it is put back on its branch on
-# every exit, Ctrl-C included (tree_guard in lib.sh).
+# Logs stay in $GATES_LOGS ($BUILD/gates/ by default).  The gates work on
+# $TREE and build in $KBUILD and under $BUILD, as the environment gives
+# them: "make gates" on build/linux, sharing the lanes' build directories;
+# make check in a worktree and directories of their own (check.sh), so
+# that they run beside its other steps.  The bisect walk checks out every
+# commit detached, so the tree must be clean; it is put back on its branch
+# (or commit) on every exit, Ctrl-C included (tree_guard in lib.sh).
 #
 # Each gate_NAME function is self-contained: it reads the tree, writes only
 # its own logs and reports with ktap, so gates can run in any order.
@@ -41,7 +45,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-logs=$BUILD/gates
+logs=${GATES_LOGS:-$BUILD/gates}
 all_gates="checkpatch bisect_sparse cross coccicheck"
 
 pass() { ktap pass "$1" "${@:2}"; }
@@ -102,10 +106,11 @@ sparse_run() {
 # prefix, or LLVM=-19 for clang-19 (loongarch has no gcc in Debian 12).  The
 # options are set on top of the defconfig and checked to have taken effect.
 # arch/ARCH/kvm/ builds virt/kvm with it, which kvm_main.o's presence
-# confirms.  Each has its own output directory, build/cross-NAME,
+# confirms.  Each has its own output directory, $BUILD/cross-NAME,
 # configured once, which the bisect walk and the cross gate share.  arm64
 # uses the arm64 lane's own config and build directory instead ("lane"):
-# the lane's kernel build then only finishes what the gates built.
+# under the same $BUILD, the lane's kernel build then only finishes what
+# the gates built.
 cross_targets=(
 	"arm64 arm64 aarch64-linux-gnu- lane"
 	"riscv64 riscv riscv64-linux-gnu- defconfig"
@@ -234,8 +239,9 @@ touched_cross_targets() {
 
 # selftests_build ARCH LOG: the KVM selftests of the tree as it is checked
 # out, built as the ARCH lane builds them and in its directory
-# (scripts/selftests.sh), so that the lane's own build then has nothing
-# left to do.  arm64's are cross-built (libc6-dev-arm64-cross).
+# (scripts/selftests.sh), so that under the same $BUILD the lane's own
+# build then has nothing left to do.  arm64's are cross-built
+# (libc6-dev-arm64-cross).
 selftests_build() {
 	env -u KBUILD ARCH="$1" "$TOP/scripts/selftests.sh" >>"$2" 2>&1
 }
