@@ -43,6 +43,10 @@ expect_fail() {
 	grep -E -- "$re" "$out"
 }
 
+# The base's SUBLEVEL as base.conf records it: a fake base of that version
+# is the base the series was made on.
+base_sublevel=$(sed -n 's/^version=6\.12\.//p' "$TOP/base.conf")
+
 # A tiny "kernel tree": a Makefile with the version and one KVM file.
 fake_base() {
 	local dir=$tmp/base-$1
@@ -60,7 +64,7 @@ fake_series() {
 
 	rm -rf "$dir" "$g"
 	mkdir -p "$dir"
-	cp -r "$(fake_base 117)" "$g"
+	cp -r "$(fake_base "$base_sublevel")" "$g"
 	git -C "$g" init -q && git -C "$g" add -A && git -C "$g" commit -qm base
 	if [ "$1" = bad ]; then
 		sed -i 's/^line 10$/line ten/' "$g/virt/kvm/kvm_main.c"
@@ -78,7 +82,7 @@ fake_series() {
 
 t_patch_does_not_apply() {
 	rm -rf "$tmp/tree"
-	BUILD=$tmp TREE=$tmp/tree SERIES=$(fake_series bad) KSRC=$(fake_base 117) expect_fail \
+	BUILD=$tmp TREE=$tmp/tree SERIES=$(fake_series bad) KSRC=$(fake_base "$base_sublevel") expect_fail \
 		'0001-KVM-change-a-line-that-the-base-does-not-have.patch does not apply.*hunk at virt/kvm/kvm_main.c:[0-9]+ is rejected' \
 		"$TOP/scripts/tree.sh"
 }
@@ -88,7 +92,7 @@ t_base_version_differs() {
 	BUILD=$tmp TREE=$tmp/tree SERIES=$(fake_series good) KSRC=$(fake_base 1) \
 		"$TOP/scripts/tree.sh" >"$tmp/out" 2>&1 ||
 		{ cat "$tmp/out"; return 1; }
-	grep -E 'base is Linux 6.12.1 but the series was made on 6.12.117' "$tmp/out" &&
+	grep -E "base is Linux 6.12.1 but the series was made on 6.12.$base_sublevel" "$tmp/out" &&
 	grep -q 'line ten' "$tmp/tree/virt/kvm/kvm_main.c"
 }
 
@@ -109,7 +113,7 @@ fake_tree() {
 
 	rm -rf "$t" "$tmp/fkb"
 	mkdir -p "$t/virt/kvm" "$t/tools/testing/selftests/kvm" "$t/scripts/kconfig" "$tmp/fkb"
-	printf 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\nEXTRAVERSION =\n' >"$t/Makefile"
+	printf 'VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = %s\nEXTRAVERSION =\n' "$base_sublevel" >"$t/Makefile"
 	printf 'arch/x86/kvm/ bzImage headers:\n\t@if [ -f SLOW ] && [ -z "$$FAST" ]; then touch $(O)/building; sleep 60; fi\n' >>"$t/Makefile"
 	printf '\t@if [ "$(W)" = 1 ] && grep -q "line ten" virt/kvm/kvm_main.c; then echo "virt/kvm/kvm_main.c:10:1: warning: no previous prototype for probe [-Wmissing-prototypes]"; fi\n' >>"$t/Makefile"
 	printf 'coccicheck:\n\t@echo "spatch: broken on purpose" >&2; exit 2\n' >>"$t/Makefile"
@@ -265,11 +269,11 @@ t_tree_backs_up_commits() {
 	local t=$tmp/tree br
 
 	rm -rf "$t"
-	BUILD=$tmp TREE=$t SERIES=$(fake_series good) KSRC=$(fake_base 117) \
+	BUILD=$tmp TREE=$t SERIES=$(fake_series good) KSRC=$(fake_base "$base_sublevel") \
 		"$TOP/scripts/tree.sh" >"$tmp/out" 2>&1 || { cat "$tmp/out"; return 1; }
 	echo "line 21" >>"$t/virt/kvm/kvm_main.c"
 	git -C "$t" commit -qam "KVM: work in progress"
-	BUILD=$tmp TREE=$t SERIES=$(fake_series bad) KSRC=$(fake_base 117) \
+	BUILD=$tmp TREE=$t SERIES=$(fake_series bad) KSRC=$(fake_base "$base_sublevel") \
 		"$TOP/scripts/tree.sh" >"$tmp/out" 2>&1
 	grep -E 'saved 2 commits .* on branch backup/' "$tmp/out" || { cat "$tmp/out"; return 1; }
 	br=$(sed -n 's/.* on branch \(backup\/[^ ]*\) .*/\1/p' "$tmp/out")
