@@ -135,7 +135,9 @@ pmem_dtb() {
 }
 
 if [ "$ARCH" = arm64 ]; then
-	append="console=ttyAMA0 printk.devkmsg=on panic=-1"
+	# Pseudo-NMIs: the hard-lockup detector's backtrace IPI then reaches
+	# a CPU that spins with interrupts masked (config/arm64.config).
+	append="console=ttyAMA0 printk.devkmsg=on panic=-1 irqchip.gicv3_pseudo_nmi=1"
 	dtb=()
 	if [ "$PMEM" = 1 ]; then
 		append+=" mem=4G"
