@@ -73,11 +73,20 @@ touched_c_files() {
 	git_t diff --name-only --diff-filter=AM base HEAD -- '*.c'
 }
 
+# checkpatch checks a changelog's commit references against the git
+# repository of its working directory: one that lacks the commit (the base
+# has no history, nor has the harness's) silences the format check of
+# 'commit <sha1> ("<title>")' that the kernel test robot, in a tree with
+# history, makes.  So it runs where there is no repository, which checks
+# every reference's format and, without history, cannot check that the
+# commit exists (UNKNOWN_COMMIT_ID, ignored).
 gate_checkpatch() {
-	local p bad=""
+	local p bad="" cp
 
+	cp=$(realpath "$TREE/scripts/checkpatch.pl") || { fail checkpatch "no checkpatch.pl in $TREE"; return; }
 	for p in $(series_patches); do
-		"$TREE/scripts/checkpatch.pl" --strict -q --no-tree "$p" \
+		p=$(realpath "$p")
+		(cd / && env -u GIT_DIR "$cp" --strict -q --no-tree --ignore UNKNOWN_COMMIT_ID "$p") \
 			>"$logs/checkpatch-${p##*/}.log" 2>&1 || bad+=" ${p##*/}"
 	done
 	if [ -z "$bad" ]; then

@@ -292,6 +292,53 @@ t_gate_tool_fails() {
 		"unknown gate 'cocci' \(known: checkpatch bisect_sparse cross coccicheck\)" "$TOP/scripts/gates.sh" cocci
 }
 
+# A patch whose changelog cites a commit as REF ("KVM: title").
+cp_patch() {
+	cat <<-EOF
+	From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+	From: A U Thor <author@example.org>
+	Date: Mon, 7 Dec 2026 00:00:00 +0000
+	Subject: [PATCH] KVM: Reword a line
+
+	Reword a line, as $1 ("KVM: MMU: Do not treat ZONE_DEVICE
+	pages as being reserved") did.
+
+	Signed-off-by: A U Thor <author@example.org>
+	---
+	 virt/kvm/kvm_main.c | 2 +-
+	 1 file changed, 1 insertion(+), 1 deletion(-)
+
+	diff --git a/virt/kvm/kvm_main.c b/virt/kvm/kvm_main.c
+	index 1111111..2222222 100644
+	--- a/virt/kvm/kvm_main.c
+	+++ b/virt/kvm/kvm_main.c
+	@@ -1,3 +1,3 @@
+	 line 1
+	-line 2
+	+line two
+	 line 3
+	--
+	2.39.5
+	EOF
+}
+
+# The checkpatch gate checks the format of a changelog's commit references,
+# as in a kernel tree with history, although it runs from this repository
+# and the base has no history: a bare sha1 fails, 'commit <sha1>' passes.
+t_checkpatch_commit_ref() {
+	local s=$tmp/cpseries
+
+	[ -x "$TREE/scripts/checkpatch.pl" ] || { echo "no $TREE/scripts/checkpatch.pl: run 'make tree'"; return 1; }
+	rm -rf "$s" && mkdir -p "$s"
+	cp_patch a78986aae9b2 >"$s/0001-KVM-Reword-a-line.patch"
+	SERIES=$s GATES_LOGS=$tmp/cplogs expect_fail 'not clean: 0001-KVM-Reword-a-line.patch' \
+		"$TOP/scripts/gates.sh" checkpatch || return 1
+	grep 'Please use git commit description style' "$tmp/cplogs/checkpatch-0001-KVM-Reword-a-line.patch.log" || return 1
+	cp_patch "commit a78986aae9b2" >"$s/0001-KVM-Reword-a-line.patch"
+	SERIES=$s GATES_LOGS=$tmp/cplogs "$TOP/scripts/gates.sh" checkpatch >"$tmp/out" 2>&1 ||
+		{ cat "$tmp/out" "$tmp/cplogs"/*.log; return 1; }
+}
+
 # A warning that only the series' HEAD has, from gcc's W=1 (or sparse,
 # whose reports land in the same log), fails the sparse gate, naming it.
 t_gate_new_warning() {
@@ -571,6 +618,7 @@ main() {
 	case_ "an interrupted bisect walk puts the tree back" t_gate_interrupted
 	case_ "an interrupted mutant run puts the tree back, its kernel is refused" t_mutant_interrupted
 	case_ "a gate whose tool fails fails; an unknown gate is an error" t_gate_tool_fails
+	case_ "checkpatch checks the format of a changelog's commit references" t_checkpatch_commit_ref
 	case_ "a new W=1 or sparse warning fails the sparse gate" t_gate_new_warning
 	case_ "make check counts a step that fails without saying so" t_check_counts_status
 	case_ "a kernel build failure is reported with its log" t_kernel_build_fails
