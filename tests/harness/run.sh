@@ -140,13 +140,9 @@ fake_tree() {
 	echo "$t"
 }
 
-# fake_mutant [CATCHER]: a mutant of the fake tree's kvm_main.c.
-fake_mutant() {
-	rm -rf "$tmp/fmutants"
-	mkdir -p "$tmp/fmutants"
-	cat >"$tmp/fmutants/01-fake.patch" <<-EOP
-	Recreates: nothing; a harness test
-	Caught-by: ${1:-pass_test}
+# The diff that changes the fake base's "line 2" of kvm_main.c.
+fake_diff() {
+	cat <<-EOP
 	--- a/virt/kvm/kvm_main.c
 	+++ b/virt/kvm/kvm_main.c
 	@@ -1,3 +1,3 @@
@@ -155,6 +151,16 @@ fake_mutant() {
 	+line two
 	 line 3
 	EOP
+}
+
+# fake_mutant [CATCHER]: a mutant of the fake tree's kvm_main.c.
+fake_mutant() {
+	rm -rf "$tmp/fmutants"
+	mkdir -p "$tmp/fmutants"
+	{
+		printf 'Recreates: nothing; a harness test\nCaught-by: %s\n' "${1:-pass_test}"
+		fake_diff
+	} >"$tmp/fmutants/01-fake.patch"
 	echo "$tmp/fmutants"
 }
 
@@ -310,16 +316,9 @@ cp_patch() {
 
 	diff --git a/virt/kvm/kvm_main.c b/virt/kvm/kvm_main.c
 	index 1111111..2222222 100644
-	--- a/virt/kvm/kvm_main.c
-	+++ b/virt/kvm/kvm_main.c
-	@@ -1,3 +1,3 @@
-	 line 1
-	-line 2
-	+line two
-	 line 3
-	--
-	2.39.5
 	EOF
+	fake_diff
+	printf -- '--\n2.39.5\n'
 }
 
 # The checkpatch gate checks the format of a changelog's commit references,
